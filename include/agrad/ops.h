@@ -1,0 +1,169 @@
+/**
+ * @file ops.h
+ * @brief The primitive ops. Each records one node on the tape.
+ *
+ * Common contract: every function takes the tape @p t that records the op and
+ * owns the result, and returns a new tensor owned by @p t (freed by
+ * ag_tape_reset()). It never returns NULL: on invalid input, or if @p t has
+ * already failed, it returns a poisoned tensor and the tape keeps the first
+ * error (see ag_tape_status(), ag_tape_errmsg()).
+ *
+ * Binary elementwise ops broadcast as NumPy does: shapes are aligned at their
+ * trailing dimensions, and a dimension of size 1 stretches to match.
+ */
+#ifndef AGRAD_OPS_H
+#define AGRAD_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief In a shape given to ag_reshape(), the one size inferred from the others. */
+#define AG_INFER ((size_t)-1)
+
+/** @name Unary elementwise ops
+ *  Each returns a tensor of the shape of @p x, owned by @p t (poisoned on error).
+ *  @{ */
+/** @brief y = -x. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_neg(ag_tape *t, ag_tensor *x);
+/** @brief y = exp(x). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_exp(ag_tape *t, ag_tensor *x);
+/** @brief y = log(x) (natural logarithm; -inf at 0, NaN below). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_log(ag_tape *t, ag_tensor *x);
+/** @brief y = sqrt(x). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_sqrt(ag_tape *t, ag_tensor *x);
+/** @brief y = |x|; its derivative at 0 is taken as 0. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_abs(ag_tape *t, ag_tensor *x);
+/** @brief y = tanh(x). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_tanh(ag_tape *t, ag_tensor *x);
+/** @brief y = 1 / (1 + exp(-x)), computed without overflow. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_sigmoid(ag_tape *t, ag_tensor *x);
+/** @brief y = max(x, 0); derivative 0 at 0. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_relu(ag_tape *t, ag_tensor *x);
+/** @brief y = x if x > 0 else alpha x. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_leaky_relu(ag_tape *t, ag_tensor *x, ag_real alpha);
+/** @brief y = log(1 + exp(x)), computed without overflow; dy/dx = sigmoid(x). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_softplus(ag_tape *t, ag_tensor *x);
+/** @brief y = x^p for a constant exponent p. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_pow_scalar(ag_tape *t, ag_tensor *x, ag_real p);
+/** @brief y = a x + b for constants a and b (the scalar forms below use it). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_affine(ag_tape *t, ag_tensor *x, ag_real a, ag_real b);
+/** @brief y = x + s. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_add_scalar(ag_tape *t, ag_tensor *x, ag_real s);
+/** @brief y = x * s. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_mul_scalar(ag_tape *t, ag_tensor *x, ag_real s);
+/** @brief y = s - x. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_rsub_scalar(ag_tape *t, ag_real s, ag_tensor *x);
+/** @} */
+
+/** @name Binary elementwise ops, with broadcasting
+ *  Each returns a tensor of the broadcast shape of @p a and @p b, owned by @p t.
+ *  @{ */
+/** @brief y = a + b. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_add(ag_tape *t, ag_tensor *a, ag_tensor *b);
+/** @brief y = a - b. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_sub(ag_tape *t, ag_tensor *a, ag_tensor *b);
+/** @brief y = a * b. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_mul(ag_tape *t, ag_tensor *a, ag_tensor *b);
+/** @brief y = a / b. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_div(ag_tape *t, ag_tensor *a, ag_tensor *b);
+/** @brief y = max(a, b); where a == b the gradient is split in halves. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_maximum(ag_tape *t, ag_tensor *a, ag_tensor *b);
+/** @} */
+
+/** @name Reductions
+ *  @p axes lists @p n_axes distinct axes (negative counts from the end);
+ *  n_axes = 0 reduces over every axis. With @p keepdim the reduced axes stay
+ *  as size 1, else they are removed.
+ *  @{ */
+/** @brief Sum over axes. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_sum(ag_tape *t, ag_tensor *x, const int *axes, int n_axes, int keepdim);
+/** @brief Mean over axes. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_mean(ag_tape *t, ag_tensor *x, const int *axes, int n_axes, int keepdim);
+/** @brief Maximum over axes; tied maxima share the gradient equally. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_max(ag_tape *t, ag_tensor *x, const int *axes, int n_axes, int keepdim);
+/** @brief Sum of every element, as a scalar. @return A 0-d tensor owned by @p t. */
+AG_API ag_tensor *ag_sum_all(ag_tape *t, ag_tensor *x);
+/** @brief Mean of every element, as a scalar. @return A 0-d tensor owned by @p t. */
+AG_API ag_tensor *ag_mean_all(ag_tape *t, ag_tensor *x);
+/** @} */
+
+/**
+ * @brief  Matrix product, batched: y[..., m, n] = a[..., m, k] b[..., k, n].
+ *
+ * Leading (batch) dimensions must be equal, or one operand is 2-d and is
+ * shared by every batch entry.
+ * @param  trans_a  Nonzero: use the transpose of a's last two dims ([..., k, m] given).
+ * @param  trans_b  Nonzero: use the transpose of b's last two dims ([..., n, k] given).
+ * @return A tensor owned by @p t.
+ */
+AG_API ag_tensor *ag_matmul_t(ag_tape *t, ag_tensor *a, ag_tensor *b, int trans_a, int trans_b);
+
+/** @brief y = a b, i.e. ag_matmul_t(t, a, b, 0, 0). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_matmul(ag_tape *t, ag_tensor *a, ag_tensor *b);
+
+/** @name Movement ops
+ *  @{ */
+/** @brief Same data, new shape with the same numel; one size may be #AG_INFER. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_reshape(ag_tape *t, ag_tensor *x, const size_t *shape, int ndim);
+/** @brief Reorder axes: output axis i is input axis perm[i]. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_permute(ag_tape *t, ag_tensor *x, const int *perm, int n);
+/** @brief Swap two axes. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_transpose(ag_tape *t, ag_tensor *x, int axis0, int axis1);
+/** @brief The @p len entries starting at @p start along @p axis. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_slice(ag_tape *t, ag_tensor *x, int axis, size_t start, size_t len);
+/**
+ * @brief  Constant padding: before[i] and after[i] entries of @p value around axis i.
+ * @param  before  ag_ndim(x) counts.
+ * @param  after   ag_ndim(x) counts.
+ * @return A tensor owned by @p t.
+ */
+AG_API ag_tensor *ag_pad(ag_tape *t, ag_tensor *x, const size_t *before, const size_t *after,
+                         ag_real value);
+/** @brief Join @p n tensors along an existing @p axis (other dims equal). @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_concat(ag_tape *t, ag_tensor *const *xs, int n, int axis);
+/** @brief Join @p n tensors of one shape along a new @p axis. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_stack(ag_tape *t, ag_tensor *const *xs, int n, int axis);
+/**
+ * @brief  Select entries along @p axis: y[..., j, ...] = x[..., idx[j], ...].
+ * @param  idx  @p n indices in [0, dim), copied.
+ * @return A tensor owned by @p t, with dim @p axis of size @p n.
+ */
+AG_API ag_tensor *ag_gather(ag_tape *t, ag_tensor *x, int axis, const int64_t *idx, size_t n);
+/**
+ * @brief  Adjoint of ag_gather(): y = 0 with dim @p axis of size @p dim, then
+ *         y[..., idx[j], ...] += x[..., j, ...].
+ * @param  idx  ag_dim(x, axis) indices in [0, dim), copied.
+ * @return A tensor owned by @p t.
+ */
+AG_API ag_tensor *ag_scatter_add(ag_tape *t, ag_tensor *x, int axis, const int64_t *idx,
+                                 size_t dim);
+/** @} */
+
+/** @name Masks and gradient control
+ *  @{ */
+/** @brief y = x, but no gradient flows back through it. @return A tensor owned by @p t. */
+AG_API ag_tensor *ag_stop_gradient(ag_tape *t, ag_tensor *x);
+/**
+ * @brief  y = cond != 0 ? a : b, elementwise, all three broadcast together.
+ *         No gradient flows to @p cond.
+ * @return A tensor owned by @p t.
+ */
+AG_API ag_tensor *ag_where(ag_tape *t, ag_tensor *cond, ag_tensor *a, ag_tensor *b);
+/**
+ * @brief  Random mask: each element is @p scale with probability @p p, else 0,
+ *         drawn from the tape's random stream (ag_tape_seed()).
+ * @return A constant tensor of the given shape, owned by @p t.
+ */
+AG_API ag_tensor *ag_bernoulli(ag_tape *t, const size_t *shape, int ndim, ag_real p,
+                               ag_real scale);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

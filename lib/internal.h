@@ -1,0 +1,103 @@
+/* Internal declarations shared by the library's files (names: agi_). */
+#ifndef AGRAD_INTERNAL_H
+#define AGRAD_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "agrad.h"
+
+enum {
+    AGI_PARAM = 1,   /* made by ag_param_new, owns data and grad */
+    AGI_REQGRAD = 2, /* gradients flow to it */
+    AGI_POISON = 4,  /* returned by a failed op */
+    AGI_WRAPPED = 8  /* data borrowed from the caller */
+};
+
+typedef struct agi_node agi_node;
+
+struct ag_tensor {
+    ag_real *data;
+    ag_real *grad;
+    size_t shape[AG_MAX_DIMS];
+    size_t numel;
+    ag_tape *tape;   /* owning tape; NULL for parameters */
+    agi_node *node;  /* producing node, NULL for leaves and unrecorded outputs */
+    uint32_t gen;    /* tape generation at creation */
+    uint8_t ndim;
+    uint8_t flags;
+};
+
+struct agi_node {
+    const ag_op_def *op;
+    agi_node *prev;  /* previous node: backward walks this list */
+    ag_tensor *out;
+    ag_tensor **in;
+    const void *attr;
+    void *saved;
+    size_t index;
+    int n_in;
+};
+
+struct ag_opctx {
+    ag_tape *t;
+    const ag_op_def *op;
+    ag_tensor *const *in;
+    ag_tensor *out;
+    const void *attr;
+    void *saved;
+    size_t index;
+    int n_in;
+    int failed;
+};
+
+/* Chunked bump arena. reset() keeps the memory; when a step needed more than
+ * one chunk, reset() merges them into one chunk of the total size, so the
+ * next step of the same size fits without any system allocation. */
+typedef struct agi_chunk agi_chunk;
+typedef struct agi_arena {
+    agi_chunk *head;  /* current chunk (front of the list) */
+    size_t total;     /* bytes held in all chunks */
+} agi_arena;
+
+void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align);
+void agi_arena_reset(agi_arena *a);
+void agi_arena_free(agi_arena *a);
+
+struct ag_tape {
+    agi_arena arena;
+    agi_node *last;      /* most recent node */
+    size_t n_nodes;      /* recorded nodes */
+    size_t n_ops;        /* ops applied (numbers nodes in messages) */
+    int status;
+    int recording;
+    uint32_t gen;
+    uint64_t rng;        /* random stream state */
+    ag_tensor poison;
+    ag_real poison_data[1];
+    char errmsg[256];
+};
+
+/* Allocation through the injectable allocator. */
+void *agi_alloc(size_t n);
+void agi_free(void *p, size_t n);
+
+/* Every error passes through here (a place for a breakpoint). t may be NULL:
+ * the message then goes to the thread's ag_last_errmsg(). Returns code. */
+int agi_fail(ag_tape *t, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+int agi_vfail(ag_tape *t, int code, const char *fmt, va_list ap);
+
+/* A poisoned tensor for a NULL tape. */
+ag_tensor *agi_global_poison(void);
+
+/* Product of sizes; 0 and sets *overflow on size_t overflow. */
+size_t agi_numel(const size_t *shape, int ndim, int *overflow);
+
+/* splitmix64 step, used by tape streams and initialisers. */
+uint64_t agi_splitmix64(uint64_t *state);
+
+#endif

@@ -1,0 +1,353 @@
+/* The tape: ag_apply records nodes (a Wengert list); backward walks it back. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+static void poison_init(ag_tape *t)
+{
+    memset(&t->poison, 0, sizeof t->poison);
+    t->poison_data[0] = NAN;
+    t->poison.data = t->poison_data;
+    t->poison.numel = 1;
+    t->poison.flags = AGI_POISON;
+    t->poison.tape = t;
+}
+
+ag_tape *ag_tape_new(void)
+{
+    ag_tape *t = agi_alloc(sizeof *t);
+    if (!t) {
+        agi_fail(NULL, AG_ENOMEM, "ag_tape_new: out of memory");
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    t->recording = 1;
+    t->rng = 0x5EEDull;
+    poison_init(t);
+    return t;
+}
+
+void ag_tape_free(ag_tape *t)
+{
+    if (!t)
+        return;
+    agi_arena_free(&t->arena);
+    agi_free(t, sizeof *t);
+}
+
+void ag_tape_reset(ag_tape *t)
+{
+    if (!t)
+        return;
+    agi_arena_reset(&t->arena);
+    t->last = NULL;
+    t->n_nodes = 0;
+    t->n_ops = 0;
+    t->status = AG_OK;
+    t->errmsg[0] = 0;
+    t->gen++;
+    poison_init(t);
+}
+
+int ag_tape_set_recording(ag_tape *t, int on)
+{
+    if (!t)
+        return 0;
+    int old = t->recording;
+    t->recording = on != 0;
+    return old;
+}
+
+void ag_tape_seed(ag_tape *t, uint64_t seed)
+{
+    if (t)
+        t->rng = seed;
+}
+
+int ag_tape_status(const ag_tape *t) { return t ? t->status : AG_EINVAL; }
+const char *ag_tape_errmsg(const ag_tape *t) { return t ? t->errmsg : "tape is NULL"; }
+size_t ag_tape_nodes(const ag_tape *t) { return t ? t->n_nodes : 0; }
+size_t ag_tape_arena_bytes(const ag_tape *t) { return t ? t->arena.total : 0; }
+
+/* ---- op context accessors ---- */
+
+static ag_view view_of(const ag_tensor *x, ag_real *p)
+{
+    ag_view v = {p, x->numel, x->shape, x->ndim};
+    return v;
+}
+
+int ag_n_in(const ag_opctx *c) { return c->n_in; }
+ag_view ag_in(const ag_opctx *c, int i) { return view_of(c->in[i], c->in[i]->data); }
+const void *ag_attr(const ag_opctx *c) { return c->attr; }
+void *ag_saved(const ag_opctx *c) { return c->saved; }
+
+ag_view ag_out(const ag_opctx *c)
+{
+    if (!c->out) {
+        ag_view v = {NULL, 0, NULL, 0};
+        return v;
+    }
+    return view_of(c->out, c->out->data);
+}
+
+ag_view ag_out_grad(const ag_opctx *c) { return view_of(c->out, c->out->grad); }
+
+int ag_wants_grad(const ag_opctx *c, int i)
+{
+    return (c->in[i]->flags & AGI_REQGRAD) != 0;
+}
+
+ag_view ag_in_grad(const ag_opctx *c, int i)
+{
+    const ag_tensor *x = c->in[i];
+    return view_of(x, (x->flags & AGI_REQGRAD) ? x->grad : NULL);
+}
+
+void *ag_save_alloc(ag_opctx *c, size_t bytes)
+{
+    void *p = agi_arena_alloc(&c->t->arena, bytes ? bytes : 1, 16);
+    if (!p) {
+        c->failed = 1;
+        agi_fail(c->t, AG_ENOMEM, "ag_%s (node %zu): out of memory for saved state",
+                 c->op->name, c->index);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    c->saved = p;
+    return p;
+}
+
+void *ag_scratch(ag_opctx *c, size_t bytes)
+{
+    void *p = agi_arena_alloc(&c->t->arena, bytes ? bytes : 1, 64);
+    if (!p) {
+        c->failed = 1;
+        agi_fail(c->t, AG_ENOMEM, "ag_%s (node %zu): out of memory for scratch",
+                 c->op->name, c->index);
+    }
+    return p;
+}
+
+double ag_uniform(ag_opctx *c)
+{
+    return (double)(agi_splitmix64(&c->t->rng) >> 11) * 0x1.0p-53;
+}
+
+int ag_op_fail(ag_opctx *c, int code, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->failed = 1;
+    return agi_fail(c->t, code, "ag_%s (node %zu): %s", c->op->name, c->index, msg);
+}
+
+const char *ag_in_shape_str(ag_opctx *c, int i)
+{
+    char *b = agi_arena_alloc(&c->t->arena, 160, 1);
+    if (!b)
+        return "[?]";
+    return ag_shape_str(c->in[i]->shape, c->in[i]->ndim, b, 160);
+}
+
+/* ---- apply ---- */
+
+static ag_tensor *fail_apply(ag_tape *t, const ag_op_def *op, size_t index, int code,
+                             const char *what, int i)
+{
+    agi_fail(t, code, "ag_%s (node %zu): %s %d", op->name, index, what, i);
+    return &t->poison;
+}
+
+ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                    const void *attr, size_t attr_size)
+{
+    if (!t)
+        return agi_global_poison();
+    if (t->status)
+        return &t->poison;
+    size_t index = t->n_ops++;
+    if (!op || !op->shape || !op->forward) {
+        agi_fail(t, AG_EINVAL, "ag_apply (node %zu): op definition is NULL or incomplete", index);
+        return &t->poison;
+    }
+    if (n_in < 0 || (op->n_in >= 0 && n_in != op->n_in) || (op->n_in < 0 && n_in < 1) ||
+        (n_in > 0 && !in)) {
+        agi_fail(t, AG_EINVAL, "ag_%s (node %zu): expected %d inputs, got %d", op->name, index,
+                 op->n_in, n_in);
+        return &t->poison;
+    }
+    if (attr_size && !attr) {
+        agi_fail(t, AG_EINVAL, "ag_%s (node %zu): attributes are NULL", op->name, index);
+        return &t->poison;
+    }
+    int reqgrad = 0;
+    for (int i = 0; i < n_in; i++) {
+        const ag_tensor *x = in[i];
+        if (!x)
+            return fail_apply(t, op, index, AG_EINVAL, "NULL tensor as input", i);
+        if (x->flags & AGI_POISON)
+            return fail_apply(t, op, index, AG_ESTATE, "poisoned tensor as input", i);
+        if (x->tape && x->tape != t)
+            return fail_apply(t, op, index, AG_ESTATE, "tensor of another tape as input", i);
+        if (x->tape && x->gen != t->gen)
+            return fail_apply(t, op, index, AG_ESTATE,
+                              "tensor made before the last ag_tape_reset as input", i);
+        reqgrad |= x->flags & AGI_REQGRAD;
+    }
+    int record = t->recording && reqgrad && op->vjp;
+
+    ag_opctx c = {t, op, in, NULL, attr, NULL, index, n_in, 0};
+    size_t shape[AG_MAX_DIMS];
+    int nd = 0;
+    if (op->shape(&c, shape, &nd) || c.failed) {
+        if (t->status == AG_OK)
+            agi_fail(t, AG_EINVAL, "ag_%s (node %zu): invalid inputs", op->name, index);
+        return &t->poison;
+    }
+    int ovf;
+    size_t numel = agi_numel(shape, nd, &ovf);
+    if (nd < 0 || nd > AG_MAX_DIMS || ovf || numel > SIZE_MAX / 4 / sizeof(ag_real)) {
+        agi_fail(t, AG_EINVAL, "ag_%s (node %zu): output shape too large or ndim %d invalid",
+                 op->name, index, nd);
+        return &t->poison;
+    }
+
+    ag_tensor *y = agi_arena_alloc(&t->arena, sizeof *y, 16);
+    ag_real *data = agi_arena_alloc(&t->arena, numel * sizeof(ag_real) + 1, 64);
+    agi_node *node = NULL;
+    if (y && data && record) {
+        node = agi_arena_alloc(&t->arena, sizeof *node, 16);
+        ag_tensor **ins = node ? agi_arena_alloc(&t->arena, (size_t)n_in * sizeof *ins, 8) : NULL;
+        void *acopy = NULL;
+        if (ins && attr_size) {
+            acopy = agi_arena_alloc(&t->arena, attr_size, 16);
+            if (acopy)
+                memcpy(acopy, attr, attr_size);
+        }
+        if (!ins || (attr_size && !acopy)) {
+            node = NULL;
+        } else {
+            memcpy(ins, in, (size_t)n_in * sizeof *ins);
+            node->in = ins;
+            node->attr = acopy;
+            c.attr = acopy;
+            c.in = ins;
+        }
+    }
+    if (!y || !data || (record && !node)) {
+        agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
+        return &t->poison;
+    }
+    y->data = data;
+    y->grad = NULL;
+    if (nd)
+        memcpy(y->shape, shape, (size_t)nd * sizeof(size_t));
+    y->numel = numel;
+    y->tape = t;
+    y->node = NULL;
+    y->gen = t->gen;
+    y->ndim = (uint8_t)nd;
+    y->flags = record ? AGI_REQGRAD : 0;
+    c.out = y;
+    op->forward(&c);
+    if (c.failed)
+        return &t->poison;
+    if (record) {
+        node->op = op;
+        node->out = y;
+        node->saved = c.saved;
+        node->index = index;
+        node->n_in = n_in;
+        node->prev = t->last;
+        t->last = node;
+        t->n_nodes++;
+        y->node = node;
+    }
+    return y;
+}
+
+/* ---- backward ---- */
+
+static int ensure_grad(ag_tape *t, ag_tensor *x)
+{
+    if (x->grad || !(x->flags & AGI_REQGRAD))
+        return AG_OK;
+    x->grad = agi_arena_alloc(&t->arena, x->numel * sizeof(ag_real) + 1, 64);
+    if (!x->grad)
+        return AG_ENOMEM;
+    memset(x->grad, 0, x->numel * sizeof(ag_real));
+    return AG_OK;
+}
+
+static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
+{
+    if (!t)
+        return agi_fail(NULL, AG_EINVAL, "%s: tape is NULL", fn);
+    if (t->status)
+        return t->status;
+    if (!y || (y->flags & AGI_POISON))
+        return agi_fail(t, AG_EINVAL, "%s: output is NULL or poisoned", fn);
+    if (y->tape != t || y->gen != t->gen)
+        return agi_fail(t, AG_ESTATE, "%s: output was not recorded on this tape since its last reset", fn);
+    if (!y->node)
+        return agi_fail(t, AG_EINVAL,
+                        "%s: output does not depend on any parameter (or was computed with recording off)",
+                        fn);
+    return AG_OK;
+}
+
+static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
+{
+    /* Intermediate gradients start from zero at every sweep, so that a second
+     * backward on the same tape gives the same values. */
+    for (agi_node *n = t->last; n; n = n->prev)
+        if (n->out->grad)
+            memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
+    if (ensure_grad(t, y))
+        return agi_fail(t, AG_ENOMEM, "ag_backward: out of memory");
+    for (size_t i = 0; i < y->numel; i++)
+        y->grad[i] += dy ? dy[i] : (ag_real)1;
+
+    for (agi_node *n = y->node; n; n = n->prev) {
+        if (!n->out->grad)
+            continue; /* nothing flowed into this node */
+        for (int i = 0; i < n->n_in; i++)
+            if (ensure_grad(t, n->in[i]))
+                return agi_fail(t, AG_ENOMEM, "ag_backward: out of memory at ag_%s (node %zu)",
+                                n->op->name, n->index);
+        ag_opctx c = {t, n->op, n->in, n->out, n->attr, n->saved, n->index, n->n_in, 0};
+        n->op->vjp(&c);
+        if (c.failed)
+            return t->status;
+    }
+    return AG_OK;
+}
+
+int ag_backward(ag_tape *t, ag_tensor *loss)
+{
+    int s = backward_check(t, loss, "ag_backward");
+    if (s)
+        return s;
+    if (loss->numel != 1) {
+        char b[160];
+        return agi_fail(t, AG_EINVAL,
+                        "ag_backward: loss must have one element, has shape %s (use ag_backward_with)",
+                        ag_shape_str(loss->shape, loss->ndim, b, sizeof b));
+    }
+    return sweep(t, loss, NULL);
+}
+
+int ag_backward_with(ag_tape *t, ag_tensor *y, const ag_real *dy)
+{
+    int s = backward_check(t, y, "ag_backward_with");
+    if (s)
+        return s;
+    if (!dy)
+        return agi_fail(t, AG_EINVAL, "ag_backward_with: dy is NULL");
+    return sweep(t, y, dy);
+}

@@ -1,0 +1,126 @@
+/* y = op(a) op(b), batched over leading dims; op transposes the last two
+ * dims when the flag is set.
+ * VJP (C = A B in terms of op(A), op(B)):
+ *   G_op(A) = G op(B)^T     G_op(B) = op(A)^T G
+ * and for a stored transposed operand the transpose of those. */
+#include "kernels/kernels.h"
+#include "util.h"
+
+typedef struct mm_attr {
+    int ta, tb;
+} mm_attr;
+
+/* Geometry of one call: matrix sizes and per-batch element offsets. */
+typedef struct mm_geom {
+    size_t m, n, k, batch;
+    size_t sa, sb, sc; /* batch strides (0 for a shared 2-d operand) */
+    int fold;          /* batched a times shared b, no transpose: one GEMM of batch*m rows */
+} mm_geom;
+
+static mm_geom geom(const ag_opctx *c)
+{
+    const mm_attr *at = ag_attr(c);
+    ag_view a = ag_in(c, 0), b = ag_in(c, 1);
+    mm_geom g;
+    g.m = a.shape[a.ndim - (at->ta ? 1 : 2)];
+    g.k = a.shape[a.ndim - (at->ta ? 2 : 1)];
+    g.n = b.shape[b.ndim - (at->tb ? 2 : 1)];
+    const ag_view *big = a.ndim >= b.ndim ? &a : &b;
+    g.batch = 1;
+    for (int d = 0; d < big->ndim - 2; d++)
+        g.batch *= big->shape[d];
+    g.sa = a.ndim > 2 ? g.m * g.k : 0;
+    g.sb = b.ndim > 2 ? g.k * g.n : 0;
+    g.sc = g.m * g.n;
+    g.fold = b.ndim == 2 && !at->ta;
+    return g;
+}
+
+static int mm_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    const mm_attr *at = ag_attr(c);
+    ag_view a = ag_in(c, 0), b = ag_in(c, 1);
+    if (a.ndim < 2 || b.ndim < 2)
+        return ag_op_fail(c, AG_EINVAL, "operands must have at least 2 dims: a%s b%s",
+                          ag_in_shape_str(c, 0), ag_in_shape_str(c, 1));
+    size_t ka = a.shape[a.ndim - (at->ta ? 2 : 1)];
+    size_t kb = b.shape[b.ndim - (at->tb ? 1 : 2)];
+    if (ka != kb)
+        return ag_op_fail(c, AG_EINVAL, "inner dimensions differ: a%s%s b%s%s",
+                          ag_in_shape_str(c, 0), at->ta ? "^T" : "", ag_in_shape_str(c, 1),
+                          at->tb ? "^T" : "");
+    if (a.ndim > 2 && b.ndim > 2) {
+        int same = a.ndim == b.ndim;
+        for (int d = 0; same && d < a.ndim - 2; d++)
+            same = a.shape[d] == b.shape[d];
+        if (!same)
+            return ag_op_fail(c, AG_EINVAL, "batch dimensions differ: a%s b%s",
+                              ag_in_shape_str(c, 0), ag_in_shape_str(c, 1));
+    }
+    const ag_view *big = a.ndim >= b.ndim ? &a : &b;
+    *nd = big->ndim;
+    for (int d = 0; d < big->ndim - 2; d++)
+        out[d] = big->shape[d];
+    out[*nd - 2] = a.shape[a.ndim - (at->ta ? 1 : 2)];
+    out[*nd - 1] = b.shape[b.ndim - (at->tb ? 2 : 1)];
+    return 0;
+}
+
+static void mm_forward(ag_opctx *c)
+{
+    const mm_attr *at = ag_attr(c);
+    ag_view a = ag_in(c, 0), b = ag_in(c, 1), y = ag_out(c);
+    mm_geom g = geom(c);
+    size_t lda = at->ta ? g.m : g.k, ldb = at->tb ? g.k : g.n;
+    if (g.fold) {
+        agi_gemm(0, at->tb, g.m * g.batch, g.n, g.k, 1, a.x, lda, b.x, ldb, 0, y.x, g.n);
+        return;
+    }
+    for (size_t i = 0; i < g.batch; i++)
+        agi_gemm(at->ta, at->tb, g.m, g.n, g.k, 1, a.x + i * g.sa, lda, b.x + i * g.sb, ldb, 0,
+                 y.x + i * g.sc, g.n);
+}
+
+static void mm_vjp(ag_opctx *c)
+{
+    const mm_attr *at = ag_attr(c);
+    ag_view a = ag_in(c, 0), b = ag_in(c, 1), gy = ag_out_grad(c);
+    mm_geom g = geom(c);
+    size_t lda = at->ta ? g.m : g.k, ldb = at->tb ? g.k : g.n;
+    size_t rows = g.fold ? g.m * g.batch : g.m, nb = g.fold ? 1 : g.batch;
+    if (ag_wants_grad(c, 0)) {
+        ag_real *ga = ag_in_grad(c, 0).x;
+        for (size_t i = 0; i < nb; i++) {
+            const ag_real *G = gy.x + i * g.sc, *B = b.x + i * g.sb;
+            if (!at->ta) /* G_A += G op(B)^T */
+                agi_gemm(0, !at->tb, rows, g.k, g.n, 1, G, g.n, B, ldb, 1, ga + i * g.sa, lda);
+            else         /* G_A (stored [k,m]) += op(B) G^T */
+                agi_gemm(at->tb, 1, g.k, g.m, g.n, 1, B, ldb, G, g.n, 1, ga + i * g.sa, lda);
+        }
+    }
+    if (ag_wants_grad(c, 1)) {
+        ag_real *gb = ag_in_grad(c, 1).x;
+        for (size_t i = 0; i < nb; i++) {
+            const ag_real *G = gy.x + i * g.sc, *A = a.x + i * g.sa;
+            if (!at->tb) /* G_B += op(A)^T G */
+                agi_gemm(!at->ta, 0, g.k, g.n, rows, 1, A, lda, G, g.n, 1, gb + i * g.sb, ldb);
+            else         /* G_B (stored [n,k]) += G^T op(A) */
+                agi_gemm(1, at->ta, g.n, g.k, rows, 1, G, g.n, A, lda, 1, gb + i * g.sb, ldb);
+        }
+    }
+}
+
+const ag_op_def ag_op_matmul = {.name = "matmul", .n_in = 2, .shape = mm_shape,
+                                .forward = mm_forward, .vjp = mm_vjp};
+
+ag_tensor *ag_matmul_t(ag_tape *t, ag_tensor *a, ag_tensor *b, int trans_a, int trans_b)
+{
+    ag_tensor *in[2] = {a, b};
+    mm_attr at = {trans_a != 0, trans_b != 0};
+    return ag_apply(t, &ag_op_matmul, in, 2, &at, sizeof at);
+}
+
+ag_tensor *ag_matmul(ag_tape *t, ag_tensor *a, ag_tensor *b)
+{
+    return ag_matmul_t(t, a, b, 0, 0);
+}

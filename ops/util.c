@@ -1,0 +1,231 @@
+/* Broadcasting and other helpers shared by the primitive ops. */
+#include <string.h>
+#include "util.h"
+
+int agi_axis(int axis, int ndim)
+{
+    if (axis < 0)
+        axis += ndim;
+    return axis >= 0 && axis < ndim ? axis : -1;
+}
+
+int agi_same_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    ag_view x = ag_in(c, 0);
+    memcpy(out, x.shape, (size_t)x.ndim * sizeof *out);
+    *nd = x.ndim;
+    return 0;
+}
+
+int ag_broadcast_shape(const size_t *a, int na, const size_t *b, int nb, size_t *out, int *out_nd)
+{
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        size_t da = i < n - na ? 1 : a[i - (n - na)];
+        size_t db = i < n - nb ? 1 : b[i - (n - nb)];
+        if (da != db && da != 1 && db != 1)
+            return -1;
+        out[i] = da == 1 ? db : da;
+    }
+    *out_nd = n;
+    return 0;
+}
+
+int agi_bcast_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    ag_view a = ag_in(c, 0), b = ag_in(c, 1);
+    if (ag_broadcast_shape(a.shape, a.ndim, b.shape, b.ndim, out, nd))
+        return ag_op_fail(c, AG_EINVAL, "shapes do not broadcast: a%s b%s", ag_in_shape_str(c, 0),
+                          ag_in_shape_str(c, 1));
+    return 0;
+}
+
+#define MAXOPS 4
+
+void agi_bcast_loop(int nops, ag_real *const *base, const size_t *const *shapes, const int *ndims,
+                    const size_t *oshape, int ond, agi_run_fn run, void *ud)
+{
+    size_t dim[AG_MAX_DIMS], st[MAXOPS][AG_MAX_DIMS];
+    int nd = 0;
+    /* Strides of each operand over the output's dims (0 where broadcast),
+     * dropping output dims of size 1. */
+    size_t acc[MAXOPS];
+    for (int k = 0; k < nops; k++)
+        acc[k] = 1;
+    size_t tmp_st[MAXOPS][AG_MAX_DIMS];
+    for (int d = ond - 1; d >= 0; d--) {
+        for (int k = 0; k < nops; k++) {
+            int kd = d - (ond - ndims[k]);
+            size_t sz = kd >= 0 ? shapes[k][kd] : 1;
+            tmp_st[k][d] = sz == 1 ? 0 : acc[k];
+            acc[k] *= sz;
+        }
+    }
+    for (int d = 0; d < ond; d++) {
+        if (oshape[d] == 1)
+            continue;
+        if (nd > 0) {
+            int merge = 1;
+            for (int k = 0; k < nops; k++)
+                if (st[k][nd - 1] != tmp_st[k][d] * oshape[d])
+                    merge = 0;
+            if (merge) {
+                dim[nd - 1] *= oshape[d];
+                for (int k = 0; k < nops; k++)
+                    st[k][nd - 1] = tmp_st[k][d];
+                continue;
+            }
+        }
+        dim[nd] = oshape[d];
+        for (int k = 0; k < nops; k++)
+            st[k][nd] = tmp_st[k][d];
+        nd++;
+    }
+    ag_real *p[MAXOPS];
+    size_t inner_s[MAXOPS];
+    for (int k = 0; k < nops; k++) {
+        p[k] = base[k];
+        inner_s[k] = nd ? st[k][nd - 1] : 0;
+    }
+    if (nd == 0) { /* every dim is 1: one element */
+        for (int i = 0; i < ond; i++)
+            if (oshape[i] == 0)
+                return;
+        run(1, p, inner_s, ud);
+        return;
+    }
+    for (int d = 0; d < nd; d++)
+        if (dim[d] == 0)
+            return;
+    size_t idx[AG_MAX_DIMS] = {0};
+    size_t inner = dim[nd - 1];
+    for (;;) {
+        run(inner, p, inner_s, ud);
+        int d = nd - 2;
+        for (; d >= 0; d--) {
+            for (int k = 0; k < nops; k++)
+                p[k] += st[k][d];
+            if (++idx[d] < dim[d])
+                break;
+            for (int k = 0; k < nops; k++)
+                p[k] -= st[k][d] * dim[d];
+            idx[d] = 0;
+        }
+        if (d < 0)
+            return;
+    }
+}
+
+static void acc_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    (void)ud;
+    ag_real *dst = p[0];
+    const ag_real *g = p[1];
+    if (s[0] == 0) {
+        ag_real sum = 0;
+        for (size_t i = 0; i < n; i++)
+            sum += g[i * s[1]];
+        dst[0] += sum;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i * s[0]] += g[i * s[1]];
+    }
+}
+
+void ag_unbroadcast_add(ag_real *dst, const size_t *shape, int nd, const ag_real *g,
+                        const size_t *gshape, int gnd)
+{
+    ag_real *base[2] = {dst, (ag_real *)g};
+    const size_t *shapes[2] = {shape, gshape};
+    int ndims[2] = {nd, gnd};
+    agi_bcast_loop(2, base, shapes, ndims, gshape, gnd, acc_run, NULL);
+}
+
+agi_reduce_attr agi_reduce_attr_make(const int *axes, int n_axes, int keepdim)
+{
+    agi_reduce_attr a;
+    memset(&a, 0, sizeof a);
+    a.n_axes = n_axes;
+    for (int i = 0; i < n_axes && i < AG_MAX_DIMS; i++)
+        a.axes[i] = axes ? axes[i] : 0;
+    if (n_axes > 0 && !axes)
+        a.n_axes = -1; /* reported by the shape rule */
+    a.keepdim = keepdim != 0;
+    return a;
+}
+
+/* Bitmask of reduced axes, or -1 after reporting an error. */
+static int reduce_mask(ag_opctx *c, const agi_reduce_attr *a, int ndim)
+{
+    if (a->n_axes < 0 || a->n_axes > AG_MAX_DIMS)
+        return ag_op_fail(c, AG_EINVAL, "axes is NULL or n_axes out of range"), -1;
+    if (a->n_axes == 0)
+        return (1 << ndim) - 1;
+    int mask = 0;
+    for (int i = 0; i < a->n_axes; i++) {
+        int ax = agi_axis(a->axes[i], ndim);
+        if (ax < 0)
+            return ag_op_fail(c, AG_EINVAL, "axis %d out of range for x%s", a->axes[i],
+                              ag_in_shape_str(c, 0)), -1;
+        if (mask & (1 << ax))
+            return ag_op_fail(c, AG_EINVAL, "axis %d given twice", a->axes[i]), -1;
+        mask |= 1 << ax;
+    }
+    return mask;
+}
+
+int agi_reduce_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    const agi_reduce_attr *a = ag_attr(c);
+    ag_view x = ag_in(c, 0);
+    int mask = reduce_mask(c, a, x.ndim);
+    if (mask < 0)
+        return AG_EINVAL;
+    int k = 0;
+    for (int d = 0; d < x.ndim; d++) {
+        if (!(mask & (1 << d)))
+            out[k++] = x.shape[d];
+        else if (a->keepdim)
+            out[k++] = 1;
+    }
+    *nd = k;
+    return 0;
+}
+
+size_t agi_reduce_keepshape(ag_opctx *c, size_t *keep)
+{
+    const agi_reduce_attr *a = ag_attr(c);
+    ag_view x = ag_in(c, 0);
+    int mask = a->n_axes == 0 ? (1 << x.ndim) - 1 : 0;
+    for (int i = 0; i < a->n_axes; i++)
+        mask |= 1 << agi_axis(a->axes[i], x.ndim);
+    size_t count = 1;
+    for (int d = 0; d < x.ndim; d++) {
+        keep[d] = (mask & (1 << d)) ? 1 : x.shape[d];
+        if (mask & (1 << d))
+            count *= x.shape[d];
+    }
+    return count;
+}
+
+static void badd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    ag_real scale = *(const ag_real *)ud;
+    ag_real *dx = p[0];
+    const ag_real *g = p[1];
+    if (s[1] == 0) {
+        ag_real v = g[0] * scale;
+        for (size_t i = 0; i < n; i++) dx[i] += v;
+    } else {
+        for (size_t i = 0; i < n; i++) dx[i] += g[i * s[1]] * scale;
+    }
+}
+
+void agi_broadcast_add(ag_real *dx, const size_t *xshape, int xnd, const ag_real *g,
+                       const size_t *gshape, int gnd, ag_real scale)
+{
+    ag_real *base[2] = {dx, (ag_real *)g};
+    const size_t *sh[2] = {xshape, gshape};
+    int nd[2] = {xnd, gnd};
+    agi_bcast_loop(2, base, sh, nd, xshape, xnd, badd_run, &scale);
+}

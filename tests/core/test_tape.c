@@ -1,0 +1,199 @@
+#include <signal.h>
+#include <stdlib.h>
+#include "common.h"
+
+/* Counting allocator: counts calls that allocate (n > 0 and p == NULL or resize). */
+static size_t n_allocs;
+static void *counting(void *ud, void *p, size_t old, size_t n)
+{
+    (void)ud;
+    (void)old;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    n_allocs++;
+    return realloc(p, n);
+}
+
+static ag_tensor *step(ag_tape *t, ag_tensor *w, ag_tensor *b, ag_real *xs)
+{
+    ag_tensor *x = ag_tensor_wrap(t, xs, AG_SHAPE(64, 32));
+    ag_tensor *h = ag_tanh(t, ag_add(t, ag_matmul_t(t, x, w, 0, 1), b));
+    return ag_mean_all(t, ag_mul(t, h, h));
+}
+
+Test(tape, no_allocation_after_first_step)
+{
+    ag_set_allocator(counting, NULL);
+    static ag_real xs[64 * 32];
+    fill_uniform(xs, 64 * 32, -1, 1, 3);
+    ag_tensor *w = param_rand(AG_SHAPE(16, 32), -0.3, 0.3, 1);
+    ag_tensor *b = param_rand(AG_SHAPE(16), -0.3, 0.3, 2);
+    ag_tape *t = ag_tape_new();
+    size_t per_step[5];
+    for (int s = 0; s < 5; s++) {
+        size_t before = n_allocs;
+        ag_tape_reset(t);
+        /* A growing graph in step 0 only would hide a leak; same graph every step. */
+        for (int k = 0; k < 40; k++) {
+            ag_tensor *l = step(t, w, b, xs);
+            cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+        }
+        per_step[s] = n_allocs - before;
+    }
+    cr_assert_gt(per_step[0], 0, "the first step must allocate its arena");
+    for (int s = 2; s < 5; s++)
+        cr_assert_eq(per_step[s], 0, "step %d made %zu allocations", s, per_step[s]);
+    ag_tape_free(t);
+    ag_param_free(w);
+    ag_param_free(b);
+    ag_set_allocator(NULL, NULL);
+}
+
+Test(tape, backward_twice_same_gradients)
+{
+    static ag_real xs[64 * 32];
+    fill_uniform(xs, 64 * 32, -1, 1, 4);
+    ag_tensor *w = param_rand(AG_SHAPE(16, 32), -0.3, 0.3, 5);
+    ag_tensor *b = param_rand(AG_SHAPE(16), -0.3, 0.3, 6);
+    ag_tape *t = ag_tape_new();
+    ag_tensor *l = step(t, w, b, xs);
+    cr_assert_eq(ag_backward(t, l), AG_OK);
+    ag_real g1[16];
+    memcpy(g1, ag_grad(b), sizeof g1);
+    /* second sweep: parameters accumulate the same amount again */
+    cr_assert_eq(ag_backward(t, l), AG_OK);
+    for (int i = 0; i < 16; i++)
+        cr_assert_float_eq(ag_grad(b)[i], 2 * g1[i], 1e-6 * (1 + fabs(g1[i])));
+    ag_param_zero_grad(b);
+    cr_assert_eq(ag_backward(t, l), AG_OK);
+    cr_assert(memcmp(ag_grad(b), g1, sizeof g1) == 0, "third sweep differs");
+    ag_tape_free(t);
+    ag_param_free(w);
+    ag_param_free(b);
+}
+
+Test(tape, backward_with_seed_vector)
+{
+    ag_tensor *x = param_rand(AG_SHAPE(3), -1, 1, 7);
+    ag_tape *t = ag_tape_new();
+    ag_tensor *y = ag_mul(t, x, x); /* dy/dx = 2x */
+    ag_real dy[3] = {1, 10, 100};
+    cr_assert_eq(ag_backward_with(t, y, dy), AG_OK);
+    for (int i = 0; i < 3; i++)
+        cr_assert_float_eq(ag_grad(x)[i], 2 * ag_data(x)[i] * dy[i], 1e-5);
+    /* ag_backward needs a scalar */
+    cr_assert_eq(ag_backward(t, y), AG_EINVAL);
+    assert_tape_error(t, AG_EINVAL, "loss must have one element, has shape [3]");
+    ag_tape_free(t);
+    ag_param_free(x);
+}
+
+Test(tape, inference_mode_records_nothing)
+{
+    ag_tensor *w = param_rand(AG_SHAPE(4), -1, 1, 8);
+    ag_tape *t = ag_tape_new();
+    cr_assert_eq(ag_tape_set_recording(t, 0), 1);
+    ag_tensor *y = ag_sum_all(t, ag_tanh(t, w));
+    cr_assert_eq(ag_tape_nodes(t), 0);
+    cr_assert(!ag_requires_grad(y));
+    double s = 0;
+    for (int i = 0; i < 4; i++) s += tanh(ag_data(w)[i]);
+    cr_assert_float_eq(ag_data(y)[0], s, 1e-5);
+    cr_assert_eq(ag_backward(t, y), AG_EINVAL);
+    assert_tape_error(t, AG_EINVAL, "does not depend on any parameter");
+    ag_tape_reset(t);
+    ag_tape_set_recording(t, 1);
+    y = ag_sum_all(t, ag_tanh(t, w));
+    cr_assert_eq(ag_tape_nodes(t), 2);
+    cr_assert_eq(ag_backward(t, y), AG_OK);
+    ag_tape_free(t);
+    ag_param_free(w);
+}
+
+Test(tape, constants_are_not_recorded)
+{
+    ag_tape *t = ag_tape_new();
+    ag_tensor *c = ag_tanh(t, ag_tensor_new(t, AG_SHAPE(3)));
+    cr_assert_eq(ag_tape_nodes(t), 0);
+    cr_assert(!ag_requires_grad(c));
+    ag_tape_free(t);
+}
+
+Test(tape, first_error_is_sticky_and_poisons)
+{
+    ag_tape *t = ag_tape_new();
+    ag_tensor *a = ag_tensor_new(t, AG_SHAPE(2, 3));
+    ag_tensor *bad = ag_matmul(t, a, a);
+    cr_assert(ag_is_poisoned(bad));
+    ag_tensor *later = ag_add(t, ag_tensor_new(t, AG_SHAPE(5)), ag_tensor_new(t, AG_SHAPE(4)));
+    cr_assert(ag_is_poisoned(later));
+    assert_tape_error(t, AG_EINVAL, "ag_matmul (node 0): inner dimensions differ: a[2,3] b[2,3]");
+    cr_assert(isnan(ag_data(later)[0]));
+    cr_assert_eq(ag_backward(t, later), AG_EINVAL);
+    ag_tape_reset(t);
+    cr_assert_eq(ag_tape_status(t), AG_OK);
+    cr_assert_str_empty(ag_tape_errmsg(t));
+    ag_tape_free(t);
+}
+
+Test(tape, stale_tensor_after_reset)
+{
+    ag_tape *t = ag_tape_new();
+    ag_tensor *keep = ag_tensor_new(t, AG_SHAPE(2));
+    ag_tape_reset(t);
+    /* keep's header still holds the old generation. (Detection is best effort:
+     * once the arena reuses that memory for a new tensor it cannot be told.) */
+    ag_tensor *y = ag_tanh(t, keep);
+    cr_assert(ag_is_poisoned(y));
+    cr_assert_neq(ag_tape_status(t), AG_OK);
+    ag_tape_free(t);
+}
+
+Test(tape, null_inputs)
+{
+    ag_tape *t = ag_tape_new();
+    cr_assert(ag_is_poisoned(ag_tanh(t, NULL)));
+    assert_tape_error(t, AG_EINVAL, "ag_tanh (node 0): NULL tensor as input 0");
+    ag_tape_free(t);
+    cr_assert(ag_is_poisoned(ag_tanh(NULL, NULL)));
+    cr_assert_eq(ag_tape_status(NULL), AG_EINVAL);
+}
+
+Test(tape, bad_shapes_for_constructors)
+{
+    cr_assert_null(ag_param_new((const size_t[]){SIZE_MAX / 2, 4}, 2));
+    cr_assert(strstr(ag_last_errmsg(), "ag_param_new: shape") != NULL, "%s", ag_last_errmsg());
+    cr_assert_null(ag_param_new(AG_SHAPE(1, 2, 3, 4, 5, 6, 7, 8, 9)));
+    cr_assert(strstr(ag_last_errmsg(), "ndim 9 out of range") != NULL, "%s", ag_last_errmsg());
+    ag_tape *t = ag_tape_new();
+    cr_assert(ag_is_poisoned(ag_tensor_wrap(t, NULL, AG_SHAPE(3))));
+    assert_tape_error(t, AG_EINVAL, "ag_tensor_wrap: data is NULL");
+    ag_tape_free(t);
+}
+
+Test(tape, params_and_names)
+{
+    ag_tensor *p = ag_param_new(AG_SHAPE(2, 3));
+    cr_assert(ag_is_param(p));
+    cr_assert_eq(ag_numel(p), 6);
+    cr_assert_eq(ag_dim(p, -1), 3);
+    cr_assert_eq(ag_dim(p, 5), 0);
+    cr_assert_str_eq(ag_param_name(p), "");
+    ag_param_set_name(p, "dense1.weight");
+    cr_assert_str_eq(ag_param_name(p), "dense1.weight");
+    for (int i = 0; i < 6; i++) cr_assert_eq(ag_data(p)[i], 0);
+    cr_assert_eq((uintptr_t)ag_data(p) % 64, 0, "parameter data is 64-byte aligned");
+    ag_param_free(p);
+    ag_param_free(NULL);
+    ag_tape_free(NULL);
+}
+
+Test(tape, strict_mode_aborts, .signal = SIGABRT)
+{
+    setenv("AGRAD_STRICT", "1", 1);
+    ag_tape *t = ag_tape_new();
+    ag_matmul(t, ag_tensor_new(t, AG_SHAPE(2, 3)), ag_tensor_new(t, AG_SHAPE(2, 3)));
+    ag_tape_free(t); /* not reached */
+}
