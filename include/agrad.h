@@ -36,5 +36,6 @@
 #include "agrad/ops.h"
 #include "agrad/op.h"
 #include "agrad/gradcheck.h"
+#include "agrad/nn.h"
 
 #endif
