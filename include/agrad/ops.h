@@ -97,6 +97,9 @@ AG_API ag_tensor *ag_mean_all(ag_tape *t, ag_tensor *x);
  *
  * Leading (batch) dimensions must be equal, or one operand is 2-d and is
  * shared by every batch entry.
+ * @param  t        Tape that records the op.
+ * @param  a        Left operand.
+ * @param  b        Right operand.
  * @param  trans_a  Nonzero: use the transpose of a's last two dims ([..., k, m] given).
  * @param  trans_b  Nonzero: use the transpose of b's last two dims ([..., n, k] given).
  * @return A tensor owned by @p t.
@@ -118,6 +121,9 @@ AG_API ag_tensor *ag_transpose(ag_tape *t, ag_tensor *x, int axis0, int axis1);
 AG_API ag_tensor *ag_slice(ag_tape *t, ag_tensor *x, int axis, size_t start, size_t len);
 /**
  * @brief  Constant padding: before[i] and after[i] entries of @p value around axis i.
+ * @param  t       Tape that records the op.
+ * @param  x       Input.
+ * @param  value   The padding value.
  * @param  before  ag_ndim(x) counts.
  * @param  after   ag_ndim(x) counts.
  * @return A tensor owned by @p t.
@@ -130,6 +136,10 @@ AG_API ag_tensor *ag_concat(ag_tape *t, ag_tensor *const *xs, int n, int axis);
 AG_API ag_tensor *ag_stack(ag_tape *t, ag_tensor *const *xs, int n, int axis);
 /**
  * @brief  Select entries along @p axis: y[..., j, ...] = x[..., idx[j], ...].
+ * @param  t    Tape that records the op.
+ * @param  x    Input.
+ * @param  axis Axis to select along (negative counts from the end).
+ * @param  n    Number of indices.
  * @param  idx  @p n indices in [0, dim), copied.
  * @return A tensor owned by @p t, with dim @p axis of size @p n.
  */
@@ -137,6 +147,10 @@ AG_API ag_tensor *ag_gather(ag_tape *t, ag_tensor *x, int axis, const int64_t *i
 /**
  * @brief  Adjoint of ag_gather(): y = 0 with dim @p axis of size @p dim, then
  *         y[..., idx[j], ...] += x[..., j, ...].
+ * @param  t    Tape that records the op.
+ * @param  x    Input.
+ * @param  axis Axis to scatter along (negative counts from the end).
+ * @param  dim  Size of the output along @p axis.
  * @param  idx  ag_dim(x, axis) indices in [0, dim), copied.
  * @return A tensor owned by @p t.
  */

@@ -34,6 +34,7 @@ AG_API void ag_tape_reset(ag_tape *t);
 /**
  * @brief  Turn recording on or off. With recording off (inference mode), ops
  *         compute their outputs and record nothing: ag_backward() then fails.
+ * @param  t   A tape.
  * @param  on  1 to record (the default), 0 for inference.
  * @return The previous setting.
  */
@@ -65,6 +66,7 @@ AG_API size_t ag_tape_arena_bytes(const ag_tape *t);
  * of parameters are accumulated (+=), as in PyTorch: zero them between steps.
  * Running it twice on one tape gives the same intermediate gradients and adds
  * the same amounts to the parameters twice.
+ * @param  t     The tape that recorded @p loss.
  * @param  loss  A tensor with one element, recorded on @p t.
  * @return AG_OK, or an error code (also recorded on the tape).
  */
@@ -72,6 +74,7 @@ AG_API int ag_backward(ag_tape *t, ag_tensor *loss);
 
 /**
  * @brief  Reverse-mode sweep from any output, seeded with @p dy.
+ * @param  t   The tape that recorded @p y.
  * @param  y   A tensor recorded on @p t.
  * @param  dy  ag_numel(y) values: the vector in the vector-Jacobian product; copied.
  * @return AG_OK, or an error code (also recorded on the tape).
