@@ -71,6 +71,7 @@ struct ag_tape {
     size_t n_ops;        /* ops applied (numbers nodes in messages) */
     int status;
     int recording;
+    int anomaly;
     uint32_t gen;
     uint64_t rng;        /* random stream state */
     ag_tensor poison;

@@ -40,6 +40,29 @@ AG_API void ag_tape_reset(ag_tape *t);
  */
 AG_API int ag_tape_set_recording(ag_tape *t, int on);
 
+/**
+ * @brief  Anomaly mode: check every op's output in forward and every gradient
+ *         it produces in backward for NaN and infinity. The first op that
+ *         produces one fails the tape with AG_ENAN and a message naming the op,
+ *         its node index, the direction and the shapes. Costs one pass over
+ *         each output; meant for hunting, not for production runs. Also turned
+ *         on for new tapes by the environment variable AGRAD_ANOMALY=1.
+ * @param  t   A tape.
+ * @param  on  1 to check, 0 not to.
+ * @return The previous setting.
+ */
+AG_API int ag_tape_set_anomaly(ag_tape *t, int on);
+
+/**
+ * @brief  Write the recorded graph in Graphviz DOT: one box per op with its
+ *         name, node index and output shape; parameters as ellipses with
+ *         their names; constants as plain notes. Render with `dot -Tsvg`.
+ * @param  t  A tape (nothing is written for NULL).
+ * @param  f  Destination stream.
+ * @return AG_OK, or AG_EIO if writing failed, or AG_EINVAL for NULL arguments.
+ */
+AG_API int ag_tape_dot(const ag_tape *t, FILE *f);
+
 /** @brief Seed of the tape's random stream (used by random ops such as dropout masks). */
 AG_API void ag_tape_seed(ag_tape *t, uint64_t seed);
 
