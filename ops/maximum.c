@@ -13,8 +13,10 @@ static void maximum_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real
 
 static void maximum_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
 {
-    for (size_t i = 0; i < n; i++)
-        g[i] += a[i] > b[i] ? gy[i] : a[i] == b[i] ? gy[i] / 2 : 0;
+    for (size_t i = 0; i < n; i++) {
+        ag_real v = gy[i];
+        g[i] += a[i] > b[i] ? v : a[i] == b[i] ? v / 2 : 0;
+    }
 }
 
 static void maximum_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)

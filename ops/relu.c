@@ -11,7 +11,10 @@ static void relu_forward(ag_opctx *c)
 static void relu_vjp(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < x.len; i++) gx.x[i] += x.x[i] > 0 ? gy.x[i] : 0;
+    for (size_t i = 0; i < x.len; i++) {
+        ag_real g = gy.x[i];   /* loaded unconditionally: the select vectorises */
+        gx.x[i] += x.x[i] > 0 ? g : 0;
+    }
 }
 
 const ag_op_def ag_op_relu = {.name = "relu", .n_in = 1, .shape = agi_same_shape,
