@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "agrad/tensor.h"
+#include "agrad/op.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -175,6 +176,19 @@ AG_API ag_tensor *ag_where(ag_tape *t, ag_tensor *cond, ag_tensor *a, ag_tensor 
  */
 AG_API ag_tensor *ag_bernoulli(ag_tape *t, const size_t *shape, int ndim, ag_real p,
                                ag_real scale);
+/** @} */
+
+/* reductions, movement, masks */
+/** @name Descriptors of the reductions, movement and mask ops (for ag_apply() and graph inspection)
+ *  @{ */
+AG_API extern const ag_op_def ag_op_max;       /*!< ag_max() */
+AG_API extern const ag_op_def ag_op_reshape;   /*!< ag_reshape() */
+AG_API extern const ag_op_def ag_op_permute;   /*!< ag_permute() */
+AG_API extern const ag_op_def ag_op_transpose; /*!< ag_transpose() */
+AG_API extern const ag_op_def ag_op_slice;     /*!< ag_slice() */
+AG_API extern const ag_op_def ag_op_pad;       /*!< ag_pad() */
+AG_API extern const ag_op_def ag_op_concat;    /*!< ag_concat() */
+AG_API extern const ag_op_def ag_op_stack;     /*!< ag_stack() */
 /** @} */
 
 #ifdef __cplusplus
