@@ -38,5 +38,8 @@
 #include "agrad/gradcheck.h"
 #include "agrad/threads.h"
 #include "agrad/nn.h"
+#include "agrad/optim.h"
+#include "agrad/io.h"
+#include "agrad/data.h"
 
 #endif
