@@ -187,6 +187,15 @@ static void pack(const ag_real *X, size_t rs, size_t cs, size_t len, size_t kc, 
 
 /* ---- the blocked product ---- */
 
+/* Packing space of problems this small (elements) lives on the stack. */
+#define SMALL_LEN (16384 / sizeof(ag_real))
+/* Used, one thread at a time, when a packing buffer cannot be allocated: it
+ * holds one MR x kc and one kc x NR micro-panel of any kernel (kc <= 256,
+ * MR + NR <= 64). */
+#define EMERGENCY_LEN (256 * 64 + 64)
+static _Alignas(64) ag_real emergency_buf[EMERGENCY_LEN];
+static pthread_mutex_t emergency_lock = PTHREAD_MUTEX_INITIALIZER;
+
 typedef struct gemm_args {
     const agi_gemm_kernel *kern;
     int ta, tb, split_n;
@@ -211,13 +220,25 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     mcb = mcb < K->mc ? mcb : K->mc;
     ncb = ncb < K->nc ? ncb : K->nc;
     size_t a_len = round_up(g->kc * mcb, 64 / sizeof(ag_real)); /* keeps bp aligned */
-    ag_real *ap = pack_buffer(a_len + g->kc * ncb);
-    if (!ap) { /* out of memory: the same result to rounding, without packing */
-        agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
-                     g->A + (g->ta ? i0 : i0 * g->lda), g->lda,
-                     g->B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta,
-                     g->C + i0 * g->ldc + j0, g->ldc);
-        return;
+    _Alignas(64) ag_real small[SMALL_LEN];
+    ag_real *ap = small;
+    int emergency = 0;
+    if (a_len + g->kc * ncb > SMALL_LEN && !(ap = pack_buffer(a_len + g->kc * ncb))) {
+        if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
+            agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
+                         g->A + (g->ta ? i0 : i0 * g->lda), g->lda,
+                         g->B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta,
+                         g->C + i0 * g->ldc + j0, g->ldc);
+            return;
+        }
+        /* Out of memory: the static buffer, one tile at a time. mc and nc
+         * change no element's operations, so the result is the same. */
+        pthread_mutex_lock(&emergency_lock);
+        emergency = 1;
+        ap = emergency_buf;
+        mcb = MR;
+        ncb = NR;
+        a_len = round_up(g->kc * MR, 64 / sizeof(ag_real));
     }
     ag_real *bp = ap + a_len;
     for (size_t jc = j0; jc < j1; jc += ncb) {
@@ -245,6 +266,8 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
             }
         }
     }
+    if (emergency)
+        pthread_mutex_unlock(&emergency_lock);
 }
 
 /* Tiles [lo, hi) of the split dimension. */

@@ -262,3 +262,36 @@ Test(gemm, packing_buffers_reused)
     case_free(&g);
     ag_set_threads(0);
 }
+
+static void *failing(void *ud, void *p, size_t old, size_t n)
+{
+    (void)ud, (void)old;
+    if (n == 0)
+        free(p);
+    return NULL;
+}
+
+/* Without memory for packing buffers GEMM still gives the same bits. */
+Test(gemm, out_of_memory_same_bits)
+{
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 8);
+    ag_set_threads(1);
+    for (size_t i = 0; i < nv; i++) {
+        gcase g;
+        case_operands(&g, 1, 0, 150, 90, 600, 1, (ag_real)0.5, 2, 99);
+        size_t len = g.m * g.ldc;
+        ag_real *C = malloc(sizeof(ag_real) * len), *D = malloc(sizeof(ag_real) * len);
+        memcpy(C, g.C0, sizeof(ag_real) * len);
+        memcpy(D, g.C0, sizeof(ag_real) * len);
+        agi_gemm_with(v[i], 1, 0, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, C, g.ldc);
+        agi_gemm_release();
+        ag_set_allocator(failing, NULL);
+        agi_gemm_with(v[i], 1, 0, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, D, g.ldc);
+        ag_set_allocator(NULL, NULL);
+        cr_assert(memcmp(C, D, sizeof(ag_real) * len) == 0, "%s", v[i]->name);
+        free(C), free(D);
+        case_free(&g);
+    }
+    ag_set_threads(0);
+}
