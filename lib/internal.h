@@ -37,6 +37,7 @@ struct agi_node {
     void *saved;
     size_t index;
     int n_in;
+    int live; /* reached by the current backward sweep */
 };
 
 struct ag_opctx {
