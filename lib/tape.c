@@ -286,34 +286,45 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
         return &t->poison;
     }
 
-    ag_tensor *y = agi_arena_alloc(&t->arena, sizeof *y, 16);
-    ag_real *data = agi_arena_alloc(&t->arena, numel * sizeof(ag_real) + 1, 64);
-    agi_node *node = NULL;
-    if (y && data && record) {
-        node = agi_arena_alloc(&t->arena, sizeof *node, 16);
-        ag_tensor **ins = node ? agi_arena_alloc(&t->arena, (size_t)n_in * sizeof *ins, 8) : NULL;
-        void *acopy = NULL;
-        if (ins && attr_size) {
-            acopy = agi_arena_alloc(&t->arena, attr_size, 16);
-            if (acopy)
-                memcpy(acopy, attr, attr_size);
-        }
-        if (!ins || (attr_size && !acopy)) {
-            node = NULL;
-        } else {
-            memcpy(ins, in, (size_t)n_in * sizeof *ins);
-            node->in = ins;
-            node->attr = acopy;
-            c.attr = acopy;
-            c.in = ins;
-        }
-    }
-    if (!y || !data || (record && !node)) {
+    /* One arena block: [data | tensor header | node | inputs | attributes].
+     * The data comes first to keep its 64-byte alignment. */
+    size_t dbytes = (numel * sizeof(ag_real) + 63) & ~(size_t)63;
+    size_t gbytes = record ? dbytes : 0; /* gradient buffer, used by backward */
+    size_t hbytes = (sizeof(ag_tensor) + 15) & ~(size_t)15;
+    size_t nbytes = record ? (sizeof(agi_node) + 15) & ~(size_t)15 : 0;
+    size_t ibytes = record ? ((size_t)n_in * sizeof(ag_tensor *) + 15) & ~(size_t)15 : 0;
+    size_t abytes = record ? attr_size : 0;
+    if (dbytes > SIZE_MAX / 4 - 4096 - attr_size) {
         agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
         return &t->poison;
     }
+    char *blk = agi_arena_alloc(&t->arena, gbytes + dbytes + hbytes + nbytes + ibytes + abytes, 64);
+    if (!blk) {
+        agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
+        return &t->poison;
+    }
+    ag_real *grad = record ? (ag_real *)blk : NULL;
+    blk += gbytes;
+    ag_real *data = (ag_real *)blk;
+    ag_tensor *y = (ag_tensor *)(blk + dbytes);
+    agi_node *node = NULL;
+    if (record) {
+        node = (agi_node *)(blk + dbytes + hbytes);
+        ag_tensor **ins = (ag_tensor **)(blk + dbytes + hbytes + nbytes);
+        memcpy(ins, in, (size_t)n_in * sizeof *ins);
+        node->in = ins;
+        node->attr = NULL;
+        node->live = 0;
+        if (attr_size) {
+            void *acopy = blk + dbytes + hbytes + nbytes + ibytes;
+            memcpy(acopy, attr, attr_size);
+            node->attr = acopy;
+        }
+        c.attr = node->attr;
+        c.in = ins;
+    }
     y->data = data;
-    y->grad = NULL;
+    y->grad = grad;
     if (nd)
         memcpy(y->shape, shape, (size_t)nd * sizeof(size_t));
     y->numel = numel;
@@ -342,17 +353,6 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
 
 /* ---- backward ---- */
 
-static int ensure_grad(ag_tape *t, ag_tensor *x)
-{
-    if (x->grad || !(x->flags & AGI_REQGRAD))
-        return AG_OK;
-    x->grad = agi_arena_alloc(&t->arena, x->numel * sizeof(ag_real) + 1, 64);
-    if (!x->grad)
-        return AG_ENOMEM;
-    memset(x->grad, 0, x->numel * sizeof(ag_real));
-    return AG_OK;
-}
-
 static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
 {
     if (!t)
@@ -372,23 +372,23 @@ static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
 
 static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
 {
-    /* Intermediate gradients start from zero at every sweep, so that a second
-     * backward on the same tape gives the same values. */
-    for (agi_node *n = t->last; n; n = n->prev)
-        if (n->out->grad)
-            memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
-    if (ensure_grad(t, y))
-        return agi_fail(t, AG_ENOMEM, "ag_backward: out of memory");
+    /* Every recorded output got its gradient buffer with its data (ag_apply).
+     * Gradients start from zero at every sweep, so that a second backward on
+     * the same tape gives the same values; only nodes that y depends on run. */
+    for (agi_node *n = t->last; n; n = n->prev) {
+        memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
+        n->live = 0;
+    }
     for (size_t i = 0; i < y->numel; i++)
-        y->grad[i] += dy ? dy[i] : (ag_real)1;
+        y->grad[i] = dy ? dy[i] : (ag_real)1;
+    y->node->live = 1;
 
     for (agi_node *n = y->node; n; n = n->prev) {
-        if (!n->out->grad)
-            continue; /* nothing flowed into this node */
+        if (!n->live)
+            continue; /* y does not depend on this node */
         for (int i = 0; i < n->n_in; i++)
-            if (ensure_grad(t, n->in[i]))
-                return agi_fail(t, AG_ENOMEM, "ag_backward: out of memory at ag_%s (node %zu)",
-                                n->op->name, n->index);
+            if (n->in[i]->node)
+                n->in[i]->node->live = 1;
         ag_opctx c = {t, n->op, n->in, n->out, n->attr, n->saved, n->index, n->n_in, 0};
         n->op->vjp(&c);
         if (c.failed)

@@ -1,5 +1,5 @@
 /* Vector math: the portable copy, and the choice of copy for this CPU.
- * Built as a library of its own, told by AGI_HAVE_VMATH_<ISA> which per-ISA
+ * Built as a library of its own, told by AGI_HAVE_<ISA> which per-ISA
  * copies the build could compile (x86/vmath_*.c). */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -8,24 +8,24 @@
 #define VM_ISA ref
 #include "vmath_impl.h"
 
-#if AGI_HAVE_VMATH_AVX512
+#if AGI_HAVE_AVX512
 extern const agi_vmath agi_vmath_avx512;
 #endif
-#if AGI_HAVE_VMATH_AVX2
+#if AGI_HAVE_AVX2
 extern const agi_vmath agi_vmath_avx2;
 #endif
 
 size_t agi_vmath_variants(const agi_vmath **out, size_t max)
 {
     size_t n = 0;
-#if AGI_HAVE_VMATH_AVX512 || AGI_HAVE_VMATH_AVX2
+#if AGI_HAVE_AVX512 || AGI_HAVE_AVX2
     __builtin_cpu_init();
 #endif
-#if AGI_HAVE_VMATH_AVX512
+#if AGI_HAVE_AVX512
     if (n < max && __builtin_cpu_supports("avx512f"))
         out[n++] = &agi_vmath_avx512;
 #endif
-#if AGI_HAVE_VMATH_AVX2
+#if AGI_HAVE_AVX2
     if (n < max && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         out[n++] = &agi_vmath_avx2;
 #endif

@@ -118,7 +118,9 @@ typedef uint32_t U;
 #endif
 
 /* Without hardware fma, a multiply and an add (the reductions stay exact
- * because ln2hi has trailing zero bits). */
+ * because ln2hi has trailing zero bits). In ISO C mode (-std=c11) GCC does
+ * not contract a * b + c on its own, so only these fuse, the same way in the
+ * vector body and in the remainder loop. */
 #ifndef FMA
 #define FMA(a, b, c) ((a) * (b) + (c))
 #endif
