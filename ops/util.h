@@ -24,7 +24,6 @@ int agi_same_shape(ag_opctx *c, size_t *out, int *nd);
 /* Shape rule of a broadcasting binary op. */
 int agi_bcast_shape(ag_opctx *c, size_t *out, int *nd);
 
-#endif
 
 /* Attributes of the reductions (sum, mean, max). */
 typedef struct agi_reduce_attr {
@@ -106,3 +105,5 @@ agi_shape_attr agi_shape_attr_make(const size_t *shape, int ndim);
 
 /* Report a NULL shape or an ndim out of range; 0 if the shape is usable. */
 int agi_shape_attr_check(ag_opctx *c, const agi_shape_attr *a);
+
+#endif
