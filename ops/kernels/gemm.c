@@ -170,8 +170,8 @@ static ag_real *pack_buffer(size_t n)
  * zero where q*W + w >= len. A block of op(A) is packed with r = row of C
  * and W = MR, a block of op(B) with r = column of C and W = NR; the strides
  * express the transposes. */
-static void pack(const ag_real *X, size_t rs, size_t cs, size_t len, size_t kc, size_t W,
-                 ag_real *dst)
+static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t cs, size_t len,
+                 size_t kc, size_t W, ag_real *dst)
 {
     for (size_t r0 = 0; r0 < len; r0 += W, dst += W * kc) {
         size_t w = len - r0 < W ? len - r0 : W;
@@ -186,16 +186,8 @@ static void pack(const ag_real *X, size_t rs, size_t cs, size_t len, size_t kc, 
                     memcpy(d, X + r0 + p * cs, w * sizeof *d);
                 for (size_t i = w; i < W; i++) d[i] = 0;
             }
-        } else if (cs == 1 && W <= 32) {
-            /* Rows read side by side: W sequential streams the prefetcher
-             * follows, and contiguous writes. */
-            const ag_real *row[32];
-            for (size_t i = 0; i < w; i++) row[i] = X + (r0 + i) * rs;
-            for (size_t p = 0; p < kc; p++) {
-                ag_real *d = dst + p * W;
-                for (size_t i = 0; i < w; i++) d[i] = row[i][p];
-                for (size_t i = w; i < W; i++) d[i] = 0;
-            }
+        } else if (cs == 1 && K->pack_rows) { /* a transpose, with the ISA's vectors */
+            K->pack_rows(X + r0 * rs, rs, w, kc, W, dst);
         } else {
             for (size_t i = 0; i < w; i++) {
                 const ag_real *s = X + (r0 + i) * rs;
@@ -242,18 +234,18 @@ static size_t round_up(size_t x, size_t r)
 static void pack_a(const gemm_args *g, size_t i0, size_t i1, size_t p0, size_t kc, ag_real *dst)
 {
     if (g->ta) /* op(A)[i][p] = A[p][i] */
-        pack(g->A + p0 * g->lda + i0, 1, g->lda, i1 - i0, kc, g->kern->mr, dst);
+        pack(g->kern, g->A + p0 * g->lda + i0, 1, g->lda, i1 - i0, kc, g->kern->mr, dst);
     else
-        pack(g->A + i0 * g->lda + p0, g->lda, 1, i1 - i0, kc, g->kern->mr, dst);
+        pack(g->kern, g->A + i0 * g->lda + p0, g->lda, 1, i1 - i0, kc, g->kern->mr, dst);
 }
 
 /* Rows [p0, p0+kc) and columns [j0, j1) of op(B) into NR-wide panels. */
 static void pack_b(const gemm_args *g, size_t j0, size_t j1, size_t p0, size_t kc, ag_real *dst)
 {
     if (g->tb) /* op(B)[p][j] = B[j][p] */
-        pack(g->B + j0 * g->ldb + p0, g->ldb, 1, j1 - j0, kc, g->kern->nr, dst);
+        pack(g->kern, g->B + j0 * g->ldb + p0, g->ldb, 1, j1 - j0, kc, g->kern->nr, dst);
     else
-        pack(g->B + p0 * g->ldb + j0, 1, g->ldb, j1 - j0, kc, g->kern->nr, dst);
+        pack(g->kern, g->B + p0 * g->ldb + j0, 1, g->ldb, j1 - j0, kc, g->kern->nr, dst);
 }
 
 /* C[i0:i1, j0:j1] with the kernel; i0 and j0 are multiples of MR and NR. */
