@@ -24,7 +24,6 @@ int agi_same_shape(ag_opctx *c, size_t *out, int *nd);
 /* Shape rule of a broadcasting binary op. */
 int agi_bcast_shape(ag_opctx *c, size_t *out, int *nd);
 
-#endif
 
 /* Attributes of the reductions (sum, mean, max). */
 typedef struct agi_reduce_attr {
@@ -92,3 +91,5 @@ void agi_index_take(ag_real *dst, const ag_real *src, size_t outer, size_t sdim,
                     const int64_t *idx, size_t n, int accumulate);
 void agi_index_put_add(ag_real *dst, size_t ddim, const ag_real *src, size_t outer, size_t inner,
                        const int64_t *idx, size_t n);
+
+#endif

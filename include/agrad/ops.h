@@ -248,10 +248,8 @@ AG_API ag_tensor *ag_unfold(ag_tape *t, ag_tensor *x, const ag_window2d *win);
  */
 AG_API ag_tensor *ag_fold(ag_tape *t, ag_tensor *cols, size_t h, size_t w, const ag_window2d *win);
 
-/** @brief Descriptor of ag_unfold() (see op.h); its address identifies the op. */
-AG_API extern const struct ag_op_def ag_op_unfold;
-/** @brief Descriptor of ag_fold() (see op.h); its address identifies the op. */
-AG_API extern const struct ag_op_def ag_op_fold;
+AG_API extern const ag_op_def ag_op_unfold; /*!< ag_unfold(); attr: ag_window2d (normalised) */
+AG_API extern const ag_op_def ag_op_fold;   /*!< ag_fold(); attr: ag_window2d, then size_t h, w */
 /** @} */
 
 /* core, elementwise */
