@@ -1,9 +1,14 @@
 /* Persistent worker pool. Workers sleep on a condition variable between
- * parallel regions. A region posts one job split into contiguous chunks:
- * the caller runs chunk 0 and worker i runs chunk i, so which thread computes
- * which part is fixed by the chunk count alone. One region runs at a time;
- * a caller that finds the pool busy, or that is itself inside a region, runs
- * the whole loop serially (callers' results never depend on the split). */
+ * parallel regions. A region posts one job: [0, n) cut into contiguous
+ * chunks whose bounds depend only on n and the chunk count. The caller and
+ * the workers claim chunks one at a time from a shared counter, so a worker
+ * that the OS is slow to schedule delays nothing: the others take its
+ * chunks. One region runs at a time; a caller that finds the pool busy, or
+ * that is itself inside a region, runs the whole loop serially (callers'
+ * results never depend on the split).
+ * Training loops post regions back to back, so a worker spins for a short
+ * while after a job before it sleeps, and the caller spins before it waits:
+ * a futex wake-up costs tens of microseconds on a busy machine. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -12,66 +17,107 @@
 #include "internal.h"
 
 #define MAX_THREADS 64
+/* Chunks per thread: small enough pieces to even out uneven progress. */
+#define CHUNKS_PER_THREAD 4
+/* Spin iterations (each a pause instruction, some tens of cycles) before
+ * sleeping: about 20-50 microseconds. */
+#define SPIN 2000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;   /* guards the job state */
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;     /* a job was posted, or quit */
-static pthread_cond_t done = PTHREAD_COND_INITIALIZER;     /* pending reached 0 */
+static pthread_cond_t done = PTHREAD_COND_INITIALIZER;     /* every chunk finished */
 static pthread_mutex_t region = PTHREAD_MUTEX_INITIALIZER; /* held for a whole region */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static pthread_t workers[MAX_THREADS];
-static unsigned long start_gen[MAX_THREADS]; /* generation when worker i was made */
-static int n_workers;
+static int n_workers, n_sleeping;
 static _Atomic int n_threads;
-static unsigned long generation;
-static int quit, pending;
+static _Atomic int quit;
+
+/* The job (written under lock) and its progress. claim holds the job's
+ * generation in its high 32 bits and the next chunk to hand out in the low
+ * ones, so a late worker cannot claim a chunk of a later job. */
+static _Atomic uint32_t generation;
+static _Atomic uint64_t claim;
+static _Atomic size_t finished;
 static agi_task_fn *job_fn;
 static void *job_ctx;
 static size_t job_n, job_chunks;
 static _Thread_local int inside; /* running a chunk: nested regions are serial */
 
-/* Chunk i of c over [0, n): the first n % c chunks are one longer. */
-static void run_chunk(size_t i, agi_task_fn *fn, void *ctx, size_t n, size_t c)
+static void cpu_relax(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs chunks of job gen until none is left. */
+static void run_chunks(uint32_t gen, agi_task_fn *fn, void *ctx, size_t n, size_t c)
 {
     size_t q = n / c, r = n % c;
-    size_t lo = i * q + (i < r ? i : r);
-    fn(ctx, lo, lo + q + (i < r));
+    for (;;) {
+        uint64_t v = atomic_load(&claim);
+        size_t i;
+        do {
+            i = (size_t)(v & 0xffffffffu);
+            if ((uint32_t)(v >> 32) != gen || i >= c)
+                return;
+        } while (!atomic_compare_exchange_weak(&claim, &v, v + 1));
+        /* chunk i: the first n % c chunks are one longer */
+        size_t lo = i * q + (i < r ? i : r);
+        fn(ctx, lo, lo + q + (i < r));
+        if (atomic_fetch_add(&finished, 1) + 1 == c) {
+            pthread_mutex_lock(&lock);
+            pthread_cond_signal(&done);
+            pthread_mutex_unlock(&lock);
+        }
+    }
+}
+
+/* Waits until the generation differs from seen or quit is set; returns with
+ * the lock held. */
+static void wait_for_job(uint32_t seen)
+{
+    for (int i = 0; i < SPIN; i++) {
+        if (atomic_load(&generation) != seen || atomic_load(&quit))
+            break;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&lock);
+    while (atomic_load(&generation) == seen && !atomic_load(&quit)) {
+        n_sleeping++;
+        pthread_cond_wait(&wake, &lock);
+        n_sleeping--;
+    }
 }
 
 static void *worker_main(void *arg)
 {
-    size_t idx = (size_t)(uintptr_t)arg;
+    uint32_t seen = (uint32_t)(uintptr_t)arg;
     inside = 1;
-    pthread_mutex_lock(&lock);
-    unsigned long seen = start_gen[idx];
     for (;;) {
-        while (generation == seen && !quit)
-            pthread_cond_wait(&wake, &lock);
-        if (quit)
+        wait_for_job(seen);
+        if (atomic_load(&quit))
             break;
-        seen = generation;
-        if (idx < job_chunks) {
-            agi_task_fn *fn = job_fn;
-            void *ctx = job_ctx;
-            size_t n = job_n, c = job_chunks;
-            pthread_mutex_unlock(&lock);
-            run_chunk(idx, fn, ctx, n, c);
-            pthread_mutex_lock(&lock);
-            if (--pending == 0)
-                pthread_cond_signal(&done);
-        }
+        seen = atomic_load(&generation);
+        agi_task_fn *fn = job_fn;
+        void *ctx = job_ctx;
+        size_t n = job_n, c = job_chunks;
+        pthread_mutex_unlock(&lock);
+        run_chunks(seen, fn, ctx, n, c);
     }
     pthread_mutex_unlock(&lock);
     return NULL;
 }
 
-/* Starts workers until there are want (lock held); returns how many run. */
+/* Starts workers until there are want (lock held); returns how many run.
+ * A new worker waits for the first job after the current generation. */
 static int start_workers(int want)
 {
     while (n_workers < want) {
-        int idx = n_workers + 1;
-        start_gen[idx] = generation;
-        if (pthread_create(&workers[n_workers], NULL, worker_main, (void *)(uintptr_t)idx) != 0)
+        void *arg = (void *)(uintptr_t)atomic_load(&generation);
+        if (pthread_create(&workers[n_workers], NULL, worker_main, arg) != 0)
             break;
         n_workers++;
     }
@@ -82,14 +128,14 @@ static int start_workers(int want)
 static void stop_workers(void)
 {
     pthread_mutex_lock(&lock);
-    quit = 1;
+    atomic_store(&quit, 1);
     pthread_cond_broadcast(&wake);
     int nw = n_workers;
     pthread_mutex_unlock(&lock);
     for (int i = 0; i < nw; i++)
         pthread_join(workers[i], NULL);
     pthread_mutex_lock(&lock);
-    quit = 0;
+    atomic_store(&quit, 0);
     n_workers = 0;
     pthread_mutex_unlock(&lock);
 }
@@ -125,8 +171,8 @@ static void after_fork_child(void)
     pthread_cond_init(&wake, NULL);
     pthread_cond_init(&done, NULL);
     n_workers = 0;
-    quit = 0;
-    pending = 0;
+    n_sleeping = 0;
+    atomic_store(&quit, 0);
     inside = 0;
 }
 
@@ -160,34 +206,41 @@ void agi_parallel_for(size_t n, size_t min_chunk, agi_task_fn *fn, void *ctx)
         return;
     size_t chunks = n / (min_chunk ? min_chunk : 1);
     size_t nt = inside ? 1 : (size_t)ag_get_threads();
-    if (chunks > nt)
-        chunks = nt;
-    if (chunks <= 1 || pthread_mutex_trylock(&region) != 0) {
+    if (chunks > nt * CHUNKS_PER_THREAD)
+        chunks = nt * CHUNKS_PER_THREAD;
+    if (chunks > 0xffffffffu)
+        chunks = 0xffffffffu;
+    if (nt <= 1 || chunks <= 1 || pthread_mutex_trylock(&region) != 0) {
         fn(ctx, 0, n);
         return;
     }
     pthread_mutex_lock(&lock);
-    size_t have = (size_t)start_workers((int)chunks - 1) + 1;
-    if (chunks > have)
-        chunks = have;
-    if (chunks > 1) {
-        job_fn = fn;
-        job_ctx = ctx;
-        job_n = n;
-        job_chunks = chunks;
-        pending = (int)chunks - 1;
-        generation++;
-        pthread_cond_broadcast(&wake);
+    size_t want = nt - 1 < chunks - 1 ? nt - 1 : chunks - 1;
+    if (start_workers((int)want) == 0) {
+        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&region);
+        fn(ctx, 0, n);
+        return;
     }
+    uint32_t gen = atomic_load(&generation) + 1;
+    job_fn = fn;
+    job_ctx = ctx;
+    job_n = n;
+    job_chunks = chunks;
+    atomic_store(&finished, 0);
+    atomic_store(&claim, (uint64_t)gen << 32);
+    atomic_store(&generation, gen); /* publishes the job to spinning workers */
+    if (n_sleeping)
+        pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&lock);
     inside = 1;
-    run_chunk(0, fn, ctx, n, chunks);
+    run_chunks(gen, fn, ctx, n, chunks);
     inside = 0;
-    if (chunks > 1) {
-        pthread_mutex_lock(&lock);
-        while (pending > 0)
-            pthread_cond_wait(&done, &lock);
-        pthread_mutex_unlock(&lock);
-    }
+    for (int i = 0; i < SPIN && atomic_load(&finished) < chunks; i++)
+        cpu_relax();
+    pthread_mutex_lock(&lock);
+    while (atomic_load(&finished) < chunks)
+        pthread_cond_wait(&done, &lock);
+    pthread_mutex_unlock(&lock);
     pthread_mutex_unlock(&region);
 }

@@ -291,6 +291,11 @@ AG_API extern const ag_op_def ag_op_slice;     /*!< ag_slice() */
 AG_API extern const ag_op_def ag_op_pad;       /*!< ag_pad() */
 AG_API extern const ag_op_def ag_op_concat;    /*!< ag_concat() */
 AG_API extern const ag_op_def ag_op_stack;     /*!< ag_stack() */
+AG_API extern const ag_op_def ag_op_gather;    /*!< ag_gather() */
+AG_API extern const ag_op_def ag_op_scatter_add; /*!< ag_scatter_add() */
+AG_API extern const ag_op_def ag_op_stop_gradient; /*!< ag_stop_gradient() */
+AG_API extern const ag_op_def ag_op_where;     /*!< ag_where() */
+AG_API extern const ag_op_def ag_op_bernoulli; /*!< ag_bernoulli(): no inputs */
 /** @} */
 
 #ifdef __cplusplus

@@ -1,15 +1,19 @@
-/* GEMM driver, after BLIS: for each kc x nc block of op(B) packed into
- * NR-wide micro-panels, and each mc x kc block of op(A) packed into MR-tall
- * micro-panels, the micro-kernel computes MR x NR tiles of C in registers.
+/* GEMM driver, after BLIS: op(A) is packed into MR-tall micro-panels and
+ * op(B) into NR-wide ones, and a register-blocked micro-kernel computes
+ * MR x NR tiles of C from them, k blocked by KC:
  *
  *   for jc in n step NC          B block (kc x nc) stays in L2
- *     for pc in k step KC        C += alpha A[:, pc] B[pc, :] (beta on pc = 0)
- *       pack B
- *       for ic in m step MC
- *         pack A
- *         for ir step MR         A micro-panel (MR x kc) stays in L1
- *           for jr step NR       B micro-panels stream from L2
- *             micro-kernel
+ *     for pc in k step KC        C = alpha A[:, pc] B[pc, :] + (pc ? 1 : beta) C
+ *       for ir step MR           A micro-panel (MR x kc) stays in L1
+ *         for jr step NR         B micro-panels stream from L2
+ *           micro-kernel
+ *
+ * When the packed operands fit in PACK_SHARED_MAX bytes (every problem of
+ * the training workloads), both are packed whole, once, by all threads
+ * together, then the threads share them to compute disjoint tiles of C. A
+ * larger problem is split into column (or row) ranges of C, each packing
+ * its blocks privately (mc x kc of A, kc x nc of B) as it goes; there the
+ * product is large enough for the repeated packing not to matter.
  *
  * Packing reads op(A), op(B) through their strides, so every transpose
  * combination costs the same and none is materialised; it zero-pads partial
@@ -23,9 +27,13 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* A thread splits off work only in pieces of at least this many flops: the
- * wake-up of a sleeping worker costs some microseconds. */
-#define MIN_FLOPS_PER_THREAD 4.0e6
+/* Work is handed to other threads only in pieces of at least this many
+ * flops (or elements packed): a parallel region costs some microseconds. */
+#define MIN_FLOPS_PER_CHUNK 1.5e6
+#define MIN_PACK_PER_CHUNK 32768.0
+/* Largest packed copy of both operands made for the shared path. */
+#define PACK_SHARED_MAX ((size_t)16 << 20)
+static size_t pack_shared_max = PACK_SHARED_MAX;
 
 /* ---- dispatch ---- */
 
@@ -169,9 +177,18 @@ static void pack(const ag_real *X, size_t rs, size_t cs, size_t len, size_t kc, 
         size_t w = len - r0 < W ? len - r0 : W;
         if (rs == 1) { /* W consecutive values per p */
             for (size_t p = 0; p < kc; p++) {
-                const ag_real *s = X + r0 + p * cs;
                 ag_real *d = dst + p * W;
-                for (size_t i = 0; i < w; i++) d[i] = s[i];
+                memcpy(d, X + r0 + p * cs, w * sizeof *d);
+                for (size_t i = w; i < W; i++) d[i] = 0;
+            }
+        } else if (cs == 1 && W <= 32) {
+            /* Rows read side by side: W sequential streams the prefetcher
+             * follows, and contiguous writes. */
+            const ag_real *row[32];
+            for (size_t i = 0; i < w; i++) row[i] = X + (r0 + i) * rs;
+            for (size_t p = 0; p < kc; p++) {
+                ag_real *d = dst + p * W;
+                for (size_t i = 0; i < w; i++) d[i] = row[i][p];
                 for (size_t i = w; i < W; i++) d[i] = 0;
             }
         } else {
@@ -204,6 +221,11 @@ typedef struct gemm_args {
     const ag_real *A, *B;
     size_t lda, ldb, ldc;
     ag_real *C;
+    /* Shared path: pa panels of op(A), each MR x k, and pb of op(B), each
+     * k x NR, packed whole: the block of rows [pc, pc+kc) of a panel starts
+     * pc*MR (pc*NR) elements into it. */
+    ag_real *ap, *bp;
+    size_t pa, pb;
 } gemm_args;
 
 static size_t round_up(size_t x, size_t r)
@@ -283,6 +305,55 @@ static void gemm_task(void *ctx, size_t lo, size_t hi)
     }
 }
 
+/* Shared path, phase 1: units [0, pa) are panels of op(A), then pb panels
+ * of op(B). */
+static void pack_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    size_t MR = g->kern->mr, NR = g->kern->nr, k = g->k;
+    if (lo < g->pa) {
+        size_t u1 = hi < g->pa ? hi : g->pa, i0 = lo * MR, i1 = u1 * MR < g->m ? u1 * MR : g->m;
+        if (g->ta) /* op(A)[i][p] = A[p][i] */
+            pack(g->A + i0, 1, g->lda, i1 - i0, k, MR, g->ap + lo * MR * k);
+        else
+            pack(g->A + i0 * g->lda, g->lda, 1, i1 - i0, k, MR, g->ap + lo * MR * k);
+        lo = u1;
+    }
+    if (lo < hi) {
+        size_t j0 = (lo - g->pa) * NR, j1 = (hi - g->pa) * NR < g->n ? (hi - g->pa) * NR : g->n;
+        if (g->tb) /* op(B)[p][j] = B[j][p] */
+            pack(g->B + j0 * g->ldb, g->ldb, 1, j1 - j0, k, NR, g->bp + j0 * k);
+        else
+            pack(g->B + j0, 1, g->ldb, j1 - j0, k, NR, g->bp + j0 * k);
+    }
+}
+
+/* Shared path, phase 2: panels [lo, hi) of the split dimension. */
+static void compute_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    const agi_gemm_kernel *K = g->kern;
+    size_t MR = K->mr, NR = K->nr, k = g->k, ncp = K->nc / NR; /* NC in panels */
+    size_t ir0 = g->split_n ? 0 : lo, ir1 = g->split_n ? g->pa : hi;
+    size_t jr0 = g->split_n ? lo : 0, jr1 = g->split_n ? hi : g->pb;
+    for (size_t jc = jr0; jc < jr1; jc += ncp) {
+        size_t jc1 = jr1 - jc < ncp ? jr1 : jc + ncp;
+        for (size_t pc = 0; pc < k; pc += g->kc) {
+            size_t kc = k - pc < g->kc ? k - pc : g->kc;
+            ag_real beta = pc == 0 ? g->beta : 1;
+            for (size_t ir = ir0; ir < ir1; ir++) {
+                size_t i = ir * MR, mr = g->m - i < MR ? g->m - i : MR;
+                const ag_real *a = g->ap + ir * MR * k + pc * MR;
+                for (size_t jr = jc; jr < jc1; jr++) {
+                    size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
+                    K->ukr(kc, a, g->bp + jr * NR * k + pc * NR, g->C + i * g->ldc + j, g->ldc,
+                           mr, nr, g->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
 /* The reference split over rows: each row of C is computed the same way
  * whatever the split. */
 static void ref_task(void *ctx, size_t lo, size_t hi)
@@ -302,22 +373,49 @@ void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t
                    .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C};
     double flops = 2.0 * (double)m * (double)n * (double)k;
     if (!kern || k == 0) {
-        size_t per_row = (size_t)(MIN_FLOPS_PER_THREAD / (2.0 * (double)n * (double)(k + 1))) + 1;
+        size_t per_row = (size_t)(MIN_FLOPS_PER_CHUNK / (2.0 * (double)n * (double)(k + 1))) + 1;
         agi_parallel_for(m, per_row, ref_task, &g);
         return;
     }
+    /* The narrower sibling when it pads m clearly less (it is a little
+     * slower per flop). */
+    if (kern->narrow && 100 * round_up(m, kern->narrow->mr) < 92 * round_up(m, kern->mr))
+        kern = g.kern = kern->narrow;
     /* k blocks of equal size (to a multiple of 8) rather than a short tail. */
     size_t nkb = (k + kern->kc - 1) / kern->kc;
     g.kc = round_up((k + nkb - 1) / nkb, 8);
     g.kc = g.kc < k ? g.kc : k;
-    /* Split the larger dimension: each thread packs the whole of the other
-     * operand, so the smaller one is the one packed twice. */
-    size_t tiles_m = (m + kern->mr - 1) / kern->mr, tiles_n = (n + kern->nr - 1) / kern->nr;
+    /* Split the larger dimension (on the private path each thread packs
+     * the whole of the other operand). */
+    g.pa = (m + kern->mr - 1) / kern->mr;
+    g.pb = (n + kern->nr - 1) / kern->nr;
     g.split_n = n >= m;
-    size_t tiles = g.split_n ? tiles_n : tiles_m;
-    size_t per_tile = (size_t)(flops / (double)tiles) + 1;
-    size_t min_tiles = (size_t)(MIN_FLOPS_PER_THREAD / (double)per_tile) + 1;
+    size_t tiles = g.split_n ? g.pb : g.pa;
+    double per_tile = flops / (double)tiles;
+    size_t min_tiles = (size_t)(MIN_FLOPS_PER_CHUNK / per_tile) + 1;
+    size_t a_len = round_up(g.pa * kern->mr * k, 64 / sizeof(ag_real)); /* keeps bp aligned */
+    size_t len = a_len + g.pb * kern->nr * k;
+    if (len <= pack_shared_max / sizeof(ag_real)) {
+        _Alignas(64) ag_real small[SMALL_LEN];
+        ag_real *buf = len <= SMALL_LEN ? small : pack_buffer(len);
+        if (buf) {
+            g.ap = buf;
+            g.bp = buf + a_len;
+            size_t per_unit = (kern->mr > kern->nr ? kern->mr : kern->nr) * k;
+            agi_parallel_for(g.pa + g.pb, (size_t)(MIN_PACK_PER_CHUNK / (double)per_unit) + 1,
+                             pack_task, &g);
+            agi_parallel_for(tiles, min_tiles, compute_task, &g);
+            return;
+        }
+    }
     agi_parallel_for(tiles, min_tiles, gemm_task, &g);
+}
+
+size_t agi_gemm_set_shared_max(size_t bytes)
+{
+    size_t old = pack_shared_max;
+    pack_shared_max = bytes == (size_t)-1 ? PACK_SHARED_MAX : bytes;
+    return old;
 }
 
 void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A,

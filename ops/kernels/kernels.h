@@ -32,11 +32,15 @@ typedef void agi_gemm_ukr(size_t k, const ag_real *a, const ag_real *b, ag_real 
 /* A micro-kernel with its tile and cache-block sizes (in elements):
  * mc x kc blocks of A and kc x nc blocks of B are packed. mc is a multiple
  * of mr, nc of nr. */
-typedef struct agi_gemm_kernel {
+typedef struct agi_gemm_kernel agi_gemm_kernel;
+struct agi_gemm_kernel {
     const char *name;
     agi_gemm_ukr *ukr;
     size_t mr, nr, mc, kc, nc;
-} agi_gemm_kernel;
+    /* Optional sibling with fewer rows (the same kc and nr), used when it
+     * pads m less: the result is the same, element by element. */
+    const agi_gemm_kernel *narrow;
+};
 
 /* Variants compiled in and supported by this CPU, best first; returns how
  * many (at most max) were written to out. "ref" is not listed: it is
@@ -58,6 +62,12 @@ int agi_gemm_select(const char *name);
 void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
                    ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
                    ag_real beta, ag_real *C, size_t ldc);
+
+/* Largest packed copy of both operands (bytes) for which GEMM packs them
+ * whole and shares them between threads; larger problems pack blocks per
+ * thread. (size_t)-1 restores the default. Returns the previous value. For
+ * tests and benchmarks; not thread-safe against concurrent GEMMs. */
+size_t agi_gemm_set_shared_max(size_t bytes);
 
 /* Frees the calling thread's packing buffers (they are also freed when the
  * thread exits, and the main thread's at exit). */

@@ -107,13 +107,17 @@ static void case_check(const gcase *g, const agi_gemm_kernel *kern)
     free(C);
 }
 
-/* The reference through agi_gemm_with (split over rows) and every variant. */
+/* The reference through agi_gemm_with (split over rows) and every variant,
+ * with operands packed whole and shared, and packed in blocks per thread. */
 static void check_all_variants(const gcase *g)
 {
     const agi_gemm_kernel *v[8];
     size_t nv = agi_gemm_variants(v, 8);
     case_check(g, NULL);
-    for (size_t i = 0; i < nv; i++) case_check(g, v[i]);
+    for (int shared = 0; shared < 2; shared++) {
+        agi_gemm_set_shared_max(shared ? (size_t)-1 : 0);
+        for (size_t i = 0; i < nv; i++) case_check(g, v[i]);
+    }
 }
 
 static const size_t SIZES[] = {1, 7, 17, 63, 65, 129};
@@ -160,7 +164,8 @@ Test(gemm, k_zero_scales_c)
     assert_close(D, (double[]){0, 0, 0, 0, 0, 0}, 6, 0);
 }
 
-/* Same bits for 1, 2 and 3 threads, with splits over n and over m. */
+/* Same bits for 1, 2 and 3 threads, with splits over n and over m, and on
+ * the path that packs per thread. */
 Test(gemm, deterministic_across_threads)
 {
     static const size_t dims[][3] = {{256, 300, 200}, {600, 64, 300}, {64, 784, 256}};
@@ -173,20 +178,22 @@ Test(gemm, deterministic_across_threads)
             case_operands(&g, (int)d & 1, 1, dims[d][0], dims[d][1], dims[d][2], 0, (ag_real)0.5,
                       d ? (ag_real)-1.5 : 0, 60 + (unsigned)d);
             size_t len = g.m * g.ldc;
-            ag_real *C[3];
-            for (int t = 0; t < 3; t++) {
-                ag_set_threads(t + 1);
+            ag_real *C[4];
+            for (int t = 0; t < 4; t++) {
+                ag_set_threads(t < 3 ? t + 1 : 2);
+                agi_gemm_set_shared_max(t < 3 ? (size_t)-1 : 0); /* and the private path */
                 C[t] = malloc(sizeof(ag_real) * len);
                 cr_assert(C[t]);
                 memcpy(C[t], g.C0, sizeof(ag_real) * len);
                 agi_gemm_with(v[i], g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb,
                               g.beta, C[t], g.ldc);
             }
-            for (int t = 1; t < 3; t++)
+            agi_gemm_set_shared_max((size_t)-1);
+            for (int t = 1; t < 4; t++)
                 cr_assert(memcmp(C[0], C[t], sizeof(ag_real) * len) == 0,
-                          "%s, %zux%zux%zu: %d threads differ from 1", v[i] ? v[i]->name : "ref",
-                          g.m, g.n, g.k, t + 1);
-            for (int t = 0; t < 3; t++) free(C[t]);
+                          "%s, %zux%zux%zu: run %d differs from 1 thread",
+                          v[i] ? v[i]->name : "ref", g.m, g.n, g.k, t);
+            for (int t = 0; t < 4; t++) free(C[t]);
             case_free(&g);
         }
     ag_set_threads(0);

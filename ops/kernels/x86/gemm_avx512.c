@@ -1,10 +1,11 @@
-/* AVX-512 GEMM micro-kernel (built with -mavx512f -mfma; called only when the
- * CPU has AVX-512F). Tile MR x 32 floats or MR x 16 doubles: two zmm per row,
- * 2*MR accumulators, a broadcast from memory into each FMA. */
+/* AVX-512 GEMM micro-kernels (built with -mavx512f -mfma; called only when
+ * the CPU has AVX-512F). Tiles of 12 or 8 rows by 32 floats or 16 doubles:
+ * two zmm per row, 24 or 16 accumulators, a broadcast into each FMA. The
+ * 8-row kernel serves problems whose row count 12 divides badly (batches of
+ * 32 or 64). */
 #include <immintrin.h>
 #include "../kernels.h"
 
-#define MR 12
 #define NV 2
 #if AG_REAL_IS_DOUBLE
 #define VW 8
@@ -34,11 +35,24 @@ typedef __mmask16 vmask;
 #define V_MSTORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
 #endif
 #define V_MASK(cnt) ((vmask)((1u << (cnt)) - 1u))
-#define UKR_NAME ukr_avx512
 
+#define MR 8
+#define UKR_NAME ukr_avx512_8
+#include "ukr.h"
+#undef MR
+#undef UKR_NAME
+
+#define MR 12
+#define UKR_NAME ukr_avx512_12
 #include "ukr.h"
 
+static const agi_gemm_kernel avx512_8 = {
+    .name = "avx512", .ukr = ukr_avx512_8, .mr = 8, .nr = NV * VW,
+    .mc = 15 * 8, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
+};
+
 const agi_gemm_kernel agi_gemm_avx512 = {
-    .name = "avx512", .ukr = ukr_avx512, .mr = MR, .nr = NV * VW,
+    .name = "avx512", .ukr = ukr_avx512_12, .mr = MR, .nr = NV * VW,
     .mc = 10 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
+    .narrow = &avx512_8,
 };
