@@ -8,6 +8,7 @@
  * the best validation epoch, halves the learning rate when the validation
  * accuracy stalls for two epochs, and stops when it has not improved for
  * `patience` + 1 epochs (or when the next epoch would pass the time limit).
+ * Optionally the learning rate also decays by a constant factor per epoch.
  * The last line printed is "test accuracy: 0.XXXX". */
 #ifndef FASHION_H
 #define FASHION_H
@@ -28,7 +29,7 @@
 typedef struct fashion_opts {
     const char *data, *optim, *csv, *save, *load;
     int batch, epochs, patience, threads, skip_if_missing;
-    double lr, momentum, weight_decay, dropout, val, time_limit, min_accuracy;
+    double lr, lr_decay, momentum, weight_decay, dropout, val, time_limit, min_accuracy;
     long limit, test_limit;
     unsigned long long seed;
 } fashion_opts;
@@ -63,6 +64,7 @@ static void fashion_usage(const fashion_model *m, const fashion_opts *d)
            "%s"
            "  --optim adam|sgd   optimizer (default %s; sgd uses momentum)\n"
            "  --lr X             learning rate (default 1e-3 for adam, 0.05 for sgd)\n"
+           "  --lr-decay X       multiply the learning rate by X after every epoch (default %g)\n"
            "  --momentum X       SGD momentum (default %g)\n"
            "  --weight-decay X   L2 weight decay (default %g)\n"
            "  --dropout X        dropout rate (default %g)\n"
@@ -80,8 +82,8 @@ static void fashion_usage(const fashion_model *m, const fashion_opts *d)
            "  --load FILE        evaluate a saved model on the test set, no training\n"
            "  --min-accuracy X   exit with status 1 if the test accuracy is below X\n"
            "  --skip-if-missing  exit with status 77 (skipped) if the data set is absent\n",
-           m->prog, d->data, m->usage, d->optim, d->momentum, d->weight_decay, d->dropout,
-           d->batch, d->epochs, d->patience, d->val, d->time_limit, d->seed);
+           m->prog, d->data, m->usage, d->optim, d->lr_decay, d->momentum, d->weight_decay,
+           d->dropout, d->batch, d->epochs, d->patience, d->val, d->time_limit, d->seed);
 }
 
 /* Parse argv into o (which holds the defaults); 0, or -1 after a message. */
@@ -108,6 +110,7 @@ static int fashion_parse(int argc, char **argv, fashion_model *m, fashion_opts *
         else if (!strcmp(a, "--patience")) o->patience = atoi(v);
         else if (!strcmp(a, "--threads")) o->threads = atoi(v);
         else if (!strcmp(a, "--lr")) o->lr = atof(v);
+        else if (!strcmp(a, "--lr-decay")) o->lr_decay = atof(v);
         else if (!strcmp(a, "--momentum")) o->momentum = atof(v);
         else if (!strcmp(a, "--weight-decay")) o->weight_decay = atof(v);
         else if (!strcmp(a, "--dropout")) o->dropout = atof(v);
@@ -132,8 +135,9 @@ static int fashion_parse(int argc, char **argv, fashion_model *m, fashion_opts *
         return -1;
     }
     if (o->batch < 1 || o->epochs < 1 || o->patience < 0 || !(o->val > 0 && o->val < 1) ||
-        !(o->dropout >= 0 && o->dropout < 1)) {
-        fprintf(stderr, "%s: bad --batch, --epochs, --patience, --val or --dropout\n", m->prog);
+        !(o->dropout >= 0 && o->dropout < 1) || !(o->lr_decay > 0 && o->lr_decay <= 1)) {
+        fprintf(stderr, "%s: bad --batch, --epochs, --patience, --val, --dropout or --lr-decay\n",
+                m->prog);
         return -1;
     }
     if (o->lr == 0)
@@ -276,6 +280,7 @@ static int fashion_train(const fashion_opts *o, fashion_model *m, ag_paramset *p
             ag_optim_set_lr(opt, ag_optim_lr(opt) / 2);
             since_best = 0;
         }
+        ag_optim_set_lr(opt, ag_optim_lr(opt) * o->lr_decay);
         if (stop) {
             printf("early stop: no improvement for %d epochs\n", o->patience + 1);
             break;

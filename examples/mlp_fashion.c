@@ -112,7 +112,8 @@ int main(int argc, char **argv)
         .self = &net, .option = model_option, .init = model_init, .describe = model_describe,
         .forward = model_forward, .fini = model_fini};
     fashion_opts defaults = {.data = "/usr/share/datasets/fashion-mnist", .optim = "adam",
-                             .batch = 128, .epochs = 40, .patience = 4, .momentum = 0.9,
+                             .batch = 128, .epochs = 40, .patience = 4, .lr_decay = 1,
+                             .momentum = 0.9,
                              .dropout = 0.2, .val = 0.1, .time_limit = 160, .seed = 1};
     return fashion_main(argc, argv, &m, defaults);
 }
