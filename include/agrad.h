@@ -37,5 +37,8 @@
 #include "agrad/op.h"
 #include "agrad/gradcheck.h"
 #include "agrad/nn.h"
+#include "agrad/optim.h"
+#include "agrad/io.h"
+#include "agrad/data.h"
 
 #endif

@@ -37,6 +37,7 @@ struct agi_node {
     void *saved;
     size_t index;
     int n_in;
+    int live; /* reached by the current backward sweep */
 };
 
 struct ag_opctx {
@@ -71,6 +72,7 @@ struct ag_tape {
     size_t n_ops;        /* ops applied (numbers nodes in messages) */
     int status;
     int recording;
+    int anomaly;
     uint32_t gen;
     uint64_t rng;        /* random stream state */
     ag_tensor poison;

@@ -1,6 +1,7 @@
 /* The tape: ag_apply records nodes (a Wengert list); backward walks it back. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -23,6 +24,8 @@ ag_tape *ag_tape_new(void)
     }
     memset(t, 0, sizeof *t);
     t->recording = 1;
+    const char *an = getenv("AGRAD_ANOMALY");
+    t->anomaly = an && *an && strcmp(an, "0") != 0;
     t->rng = 0x5EEDull;
     poison_init(t);
     return t;
@@ -57,6 +60,72 @@ int ag_tape_set_recording(ag_tape *t, int on)
     int old = t->recording;
     t->recording = on != 0;
     return old;
+}
+
+int ag_tape_set_anomaly(ag_tape *t, int on)
+{
+    if (!t)
+        return 0;
+    int old = t->anomaly;
+    t->anomaly = on != 0;
+    return old;
+}
+
+/* Index of the first non-finite value, or SIZE_MAX. */
+static size_t first_nonfinite(const ag_real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return SIZE_MAX;
+}
+
+/* Shapes of a node's inputs as "a[2,3] b[3]" for anomaly messages. */
+static void input_shapes(ag_tensor *const *in, int n, char *buf, size_t cap)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && k + 1 < cap; i++) {
+        char s[96];
+        ag_shape_str(in[i]->shape, in[i]->ndim, s, sizeof s);
+        int w = snprintf(buf + k, cap - k, "%sin%d%s", i ? " " : "", i, s);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+}
+
+static int anomaly_forward(ag_tape *t, const ag_op_def *op, size_t index, ag_tensor *const *in,
+                           int n_in, const ag_tensor *y)
+{
+    size_t i = first_nonfinite(y->data, y->numel);
+    if (i == SIZE_MAX)
+        return AG_OK;
+    char shapes[160], ys[96];
+    input_shapes(in, n_in, shapes, sizeof shapes);
+    return agi_fail(t, AG_ENAN, "ag_%s (node %zu): forward produced %s at output element %zu of %s (inputs %s)",
+                    op->name, index, isnan(y->data[i]) ? "NaN" : "Inf", i,
+                    ag_shape_str(y->shape, y->ndim, ys, sizeof ys), shapes);
+}
+
+static int anomaly_backward(ag_tape *t, const agi_node *n)
+{
+    for (int k = 0; k < n->n_in; k++) {
+        const ag_tensor *x = n->in[k];
+        if (!x->grad)
+            continue;
+        size_t i = first_nonfinite(x->grad, x->numel);
+        if (i == SIZE_MAX)
+            continue;
+        char shapes[160], gs[96];
+        input_shapes(n->in, n->n_in, shapes, sizeof shapes);
+        return agi_fail(t, AG_ENAN,
+                        "ag_%s (node %zu): backward produced %s in the gradient of input %d%s at element %zu (inputs %s; output gradient %s)",
+                        n->op->name, n->index, isnan(x->grad[i]) ? "NaN" : "Inf", k,
+                        ag_shape_str(x->shape, x->ndim, gs, sizeof gs), i, shapes,
+                        first_nonfinite(n->out->grad, n->out->numel) == SIZE_MAX ? "finite" : "not finite");
+    }
+    return AG_OK;
 }
 
 void ag_tape_seed(ag_tape *t, uint64_t seed)
@@ -217,34 +286,45 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
         return &t->poison;
     }
 
-    ag_tensor *y = agi_arena_alloc(&t->arena, sizeof *y, 16);
-    ag_real *data = agi_arena_alloc(&t->arena, numel * sizeof(ag_real) + 1, 64);
-    agi_node *node = NULL;
-    if (y && data && record) {
-        node = agi_arena_alloc(&t->arena, sizeof *node, 16);
-        ag_tensor **ins = node ? agi_arena_alloc(&t->arena, (size_t)n_in * sizeof *ins, 8) : NULL;
-        void *acopy = NULL;
-        if (ins && attr_size) {
-            acopy = agi_arena_alloc(&t->arena, attr_size, 16);
-            if (acopy)
-                memcpy(acopy, attr, attr_size);
-        }
-        if (!ins || (attr_size && !acopy)) {
-            node = NULL;
-        } else {
-            memcpy(ins, in, (size_t)n_in * sizeof *ins);
-            node->in = ins;
-            node->attr = acopy;
-            c.attr = acopy;
-            c.in = ins;
-        }
-    }
-    if (!y || !data || (record && !node)) {
+    /* One arena block: [data | tensor header | node | inputs | attributes].
+     * The data comes first to keep its 64-byte alignment. */
+    size_t dbytes = (numel * sizeof(ag_real) + 63) & ~(size_t)63;
+    size_t gbytes = record ? dbytes : 0; /* gradient buffer, used by backward */
+    size_t hbytes = (sizeof(ag_tensor) + 15) & ~(size_t)15;
+    size_t nbytes = record ? (sizeof(agi_node) + 15) & ~(size_t)15 : 0;
+    size_t ibytes = record ? ((size_t)n_in * sizeof(ag_tensor *) + 15) & ~(size_t)15 : 0;
+    size_t abytes = record ? attr_size : 0;
+    if (dbytes > SIZE_MAX / 4 - 4096 - attr_size) {
         agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
         return &t->poison;
     }
+    char *blk = agi_arena_alloc(&t->arena, gbytes + dbytes + hbytes + nbytes + ibytes + abytes, 64);
+    if (!blk) {
+        agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
+        return &t->poison;
+    }
+    ag_real *grad = record ? (ag_real *)blk : NULL;
+    blk += gbytes;
+    ag_real *data = (ag_real *)blk;
+    ag_tensor *y = (ag_tensor *)(blk + dbytes);
+    agi_node *node = NULL;
+    if (record) {
+        node = (agi_node *)(blk + dbytes + hbytes);
+        ag_tensor **ins = (ag_tensor **)(blk + dbytes + hbytes + nbytes);
+        memcpy(ins, in, (size_t)n_in * sizeof *ins);
+        node->in = ins;
+        node->attr = NULL;
+        node->live = 0;
+        if (attr_size) {
+            void *acopy = blk + dbytes + hbytes + nbytes + ibytes;
+            memcpy(acopy, attr, attr_size);
+            node->attr = acopy;
+        }
+        c.attr = node->attr;
+        c.in = ins;
+    }
     y->data = data;
-    y->grad = NULL;
+    y->grad = grad;
     if (nd)
         memcpy(y->shape, shape, (size_t)nd * sizeof(size_t));
     y->numel = numel;
@@ -255,7 +335,7 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
     y->flags = record ? AGI_REQGRAD : 0;
     c.out = y;
     op->forward(&c);
-    if (c.failed)
+    if (c.failed || (t->anomaly && anomaly_forward(t, op, index, c.in, n_in, y)))
         return &t->poison;
     if (record) {
         node->op = op;
@@ -272,17 +352,6 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
 }
 
 /* ---- backward ---- */
-
-static int ensure_grad(ag_tape *t, ag_tensor *x)
-{
-    if (x->grad || !(x->flags & AGI_REQGRAD))
-        return AG_OK;
-    x->grad = agi_arena_alloc(&t->arena, x->numel * sizeof(ag_real) + 1, 64);
-    if (!x->grad)
-        return AG_ENOMEM;
-    memset(x->grad, 0, x->numel * sizeof(ag_real));
-    return AG_OK;
-}
 
 static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
 {
@@ -303,26 +372,28 @@ static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
 
 static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
 {
-    /* Intermediate gradients start from zero at every sweep, so that a second
-     * backward on the same tape gives the same values. */
-    for (agi_node *n = t->last; n; n = n->prev)
-        if (n->out->grad)
-            memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
-    if (ensure_grad(t, y))
-        return agi_fail(t, AG_ENOMEM, "ag_backward: out of memory");
+    /* Every recorded output got its gradient buffer with its data (ag_apply).
+     * Gradients start from zero at every sweep, so that a second backward on
+     * the same tape gives the same values; only nodes that y depends on run. */
+    for (agi_node *n = t->last; n; n = n->prev) {
+        memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
+        n->live = 0;
+    }
     for (size_t i = 0; i < y->numel; i++)
-        y->grad[i] += dy ? dy[i] : (ag_real)1;
+        y->grad[i] = dy ? dy[i] : (ag_real)1;
+    y->node->live = 1;
 
     for (agi_node *n = y->node; n; n = n->prev) {
-        if (!n->out->grad)
-            continue; /* nothing flowed into this node */
+        if (!n->live)
+            continue; /* y does not depend on this node */
         for (int i = 0; i < n->n_in; i++)
-            if (ensure_grad(t, n->in[i]))
-                return agi_fail(t, AG_ENOMEM, "ag_backward: out of memory at ag_%s (node %zu)",
-                                n->op->name, n->index);
+            if (n->in[i]->node)
+                n->in[i]->node->live = 1;
         ag_opctx c = {t, n->op, n->in, n->out, n->attr, n->saved, n->index, n->n_in, 0};
         n->op->vjp(&c);
         if (c.failed)
+            return t->status;
+        if (t->anomaly && anomaly_backward(t, n))
             return t->status;
     }
     return AG_OK;
@@ -350,4 +421,40 @@ int ag_backward_with(ag_tape *t, ag_tensor *y, const ag_real *dy)
     if (!dy)
         return agi_fail(t, AG_EINVAL, "ag_backward_with: dy is NULL");
     return sweep(t, y, dy);
+}
+
+/* ---- graph export ---- */
+
+static void dot_leaf(FILE *f, const ag_tensor *x)
+{
+    char s[96];
+    ag_shape_str(x->shape, x->ndim, s, sizeof s);
+    if (x->flags & AGI_PARAM) {
+        const char *name = ag_param_name(x);
+        fprintf(f, "  t%p [shape=ellipse, style=filled, fillcolor=\"#dbe9f6\", label=\"%s\\n%s\"];\n",
+                (const void *)x, *name ? name : "param", s);
+    } else {
+        fprintf(f, "  t%p [shape=note, label=\"const\\n%s\"];\n", (const void *)x, s);
+    }
+}
+
+int ag_tape_dot(const ag_tape *t, FILE *f)
+{
+    if (!t || !f)
+        return AG_EINVAL;
+    fprintf(f, "digraph agrad {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=10];\n");
+    for (const agi_node *n = t->last; n; n = n->prev) {
+        char s[96];
+        ag_shape_str(n->out->shape, n->out->ndim, s, sizeof s);
+        fprintf(f, "  t%p [shape=box, label=\"%s #%zu\\n%s\"];\n", (const void *)n->out, n->op->name,
+                n->index, s);
+        for (int i = 0; i < n->n_in; i++) {
+            const ag_tensor *x = n->in[i];
+            if (!x->node)
+                dot_leaf(f, x); /* a leaf may be listed more than once: DOT merges them */
+            fprintf(f, "  t%p -> t%p;\n", (const void *)x, (const void *)n->out);
+        }
+    }
+    fprintf(f, "}\n");
+    return ferror(f) ? AG_EIO : AG_OK;
 }

@@ -34,7 +34,12 @@ size_t agi_numel(const size_t *shape, int ndim, int *overflow)
 }
 
 ag_real *ag_data(const ag_tensor *x) { return x ? x->data : NULL; }
-ag_real *ag_grad(const ag_tensor *x) { return x ? x->grad : NULL; }
+ag_real *ag_grad(const ag_tensor *x)
+{
+    if (!x || (!(x->flags & AGI_PARAM) && !(x->node && x->node->live)))
+        return NULL;
+    return x->grad;
+}
 const size_t *ag_shape(const ag_tensor *x) { return x ? x->shape : NULL; }
 int ag_ndim(const ag_tensor *x) { return x ? x->ndim : 0; }
 size_t ag_numel(const ag_tensor *x) { return x ? x->numel : 0; }

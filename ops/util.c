@@ -47,6 +47,27 @@ void agi_bcast_loop(int nops, ag_real *const *base, const size_t *const *shapes,
 {
     size_t dim[AG_MAX_DIMS], st[MAXOPS][AG_MAX_DIMS];
     int nd = 0;
+    /* Fast path: every operand has the output's shape, or is a single element. */
+    int simple = 1;
+    size_t numel = 1, run_s[MAXOPS];
+    for (int d = 0; d < ond; d++)
+        numel *= oshape[d];
+    for (int k = 0; k < nops && simple; k++) {
+        int same = ndims[k] == ond, one = 1;
+        for (int d = 0; d < ndims[k]; d++) {
+            if (same && shapes[k][d] != oshape[d])
+                same = 0;
+            if (shapes[k][d] != 1)
+                one = 0;
+        }
+        simple = same || one;
+        run_s[k] = same ? 1 : 0;
+    }
+    if (simple) {
+        if (numel)
+            run(numel, base, run_s, ud);
+        return;
+    }
     /* Strides of each operand over the output's dims (0 where broadcast),
      * dropping output dims of size 1. */
     size_t acc[MAXOPS];

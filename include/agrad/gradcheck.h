@@ -61,7 +61,9 @@ typedef struct ag_gradcheck_report {
     int pass;               /*!< 1 if everything passed */
     int status;             /*!< AG_OK, or the error that stopped the check */
     char errmsg[256];       /*!< message of that error */
-    double eps, rtol, atol; /*!< the settings used */
+    double eps;             /*!< step setting used */
+    double rtol;            /*!< relative tolerance used */
+    double atol;            /*!< absolute tolerance used */
     int n_wrt;              /*!< number of tensors checked */
     size_t checked;         /*!< total entries compared */
     size_t failed;          /*!< total entries beyond tolerance */

@@ -17,9 +17,311 @@ extern "C" {
 
 /* ---- section: parameters, initialisers, dense, activations, dropout ---- */
 
+/**
+ * @brief Seeded random generator: xoshiro256** (Blackman and Vigna, 2018).
+ *
+ * ag_rng_seed() fills the 256-bit state from the seed with splitmix64, so any
+ * seed (0 included) gives a good stream. ag_rng_uniform() returns the top 53
+ * bits of a draw times 2^-53; ag_rng_normal() uses the Box-Muller transform
+ * on two uniforms and keeps the second value for the next call. The stream
+ * depends only on the seed: a run is reproducible given its seed, on any
+ * machine. The struct is public so it can live on the stack; treat its
+ * fields as private.
+ */
+typedef struct ag_rng {
+    uint64_t s[4];    /*!< xoshiro256** state */
+    double spare;     /*!< second Box-Muller value */
+    int has_spare;    /*!< nonzero if @ref spare is pending */
+} ag_rng;
+
+/**
+ * @brief Seed a generator.
+ * @param r     Generator to (re)initialise.
+ * @param seed  Any value; equal seeds give equal streams.
+ */
+AG_API void ag_rng_seed(ag_rng *r, uint64_t seed);
+
+/** @brief Next raw 64-bit draw of @p r. @return The draw. */
+AG_API uint64_t ag_rng_next(ag_rng *r);
+
+/** @brief Uniform draw in [0, 1) with 53 random bits. @return The draw. */
+AG_API double ag_rng_uniform(ag_rng *r);
+
+/** @brief Uniform integer in [0, @p n) (no modulo bias); 0 if @p n is 0. @return The draw. */
+AG_API uint64_t ag_rng_below(ag_rng *r, uint64_t n);
+
+/** @brief Standard normal draw (mean 0, variance 1), Box-Muller. @return The draw. */
+AG_API double ag_rng_normal(ag_rng *r);
+
+/**
+ * @brief  Fill a tensor with independent uniform draws in [lo, hi).
+ * @param  x    Parameter (or any tensor) whose data is overwritten.
+ * @param  lo   Lower bound.
+ * @param  hi   Upper bound.
+ * @param  r    Generator.
+ * @return AG_OK, or AG_EINVAL (NULL argument, hi < lo; see ag_last_errmsg()).
+ */
+AG_API int ag_init_uniform(ag_tensor *x, double lo, double hi, ag_rng *r);
+
+/**
+ * @brief  Fill a tensor with independent normal draws N(mean, std^2).
+ * @param  x     Tensor whose data is overwritten.
+ * @param  mean  Mean.
+ * @param  std   Standard deviation (>= 0).
+ * @param  r     Generator.
+ * @return AG_OK, or AG_EINVAL (see ag_last_errmsg()).
+ */
+AG_API int ag_init_normal(ag_tensor *x, double mean, double std, ag_rng *r);
+
+/**
+ * @brief  Xavier/Glorot uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+ * @param  x        Tensor whose data is overwritten.
+ * @param  fan_in   Inputs per output unit (dense: in; conv: in_c * kh * kw).
+ * @param  fan_out  Outputs per input unit (dense: out; conv: out_c * kh * kw).
+ * @param  r        Generator.
+ * @return AG_OK, or AG_EINVAL (zero fans; see ag_last_errmsg()).
+ */
+AG_API int ag_init_xavier_uniform(ag_tensor *x, size_t fan_in, size_t fan_out, ag_rng *r);
+
+/**
+ * @brief  Xavier/Glorot normal: N(0, s^2), s = sqrt(2 / (fan_in + fan_out)).
+ * @param  x        Tensor whose data is overwritten.
+ * @param  fan_in   Inputs per output unit.
+ * @param  fan_out  Outputs per input unit.
+ * @param  r        Generator.
+ * @return AG_OK, or AG_EINVAL (see ag_last_errmsg()).
+ */
+AG_API int ag_init_xavier_normal(ag_tensor *x, size_t fan_in, size_t fan_out, ag_rng *r);
+
+/**
+ * @brief  He/Kaiming uniform for ReLU layers: U(-a, a), a = sqrt(6 / fan_in).
+ * @param  x       Tensor whose data is overwritten.
+ * @param  fan_in  Inputs per output unit.
+ * @param  r       Generator.
+ * @return AG_OK, or AG_EINVAL (see ag_last_errmsg()).
+ */
+AG_API int ag_init_he_uniform(ag_tensor *x, size_t fan_in, ag_rng *r);
+
+/**
+ * @brief  He/Kaiming normal for ReLU layers: N(0, s^2), s = sqrt(2 / fan_in).
+ * @param  x       Tensor whose data is overwritten.
+ * @param  fan_in  Inputs per output unit.
+ * @param  r       Generator.
+ * @return AG_OK, or AG_EINVAL (see ag_last_errmsg()).
+ */
+AG_API int ag_init_he_normal(ag_tensor *x, size_t fan_in, ag_rng *r);
+
+/**
+ * @brief A list of a model's parameters, each with a unique name
+ *        ("fc1.weight"...), in the order they were added. It borrows the
+ *        parameters: freeing the set does not free them. Optimizers, early
+ *        stopping, ag_save() and ag_load() work on a set.
+ */
+typedef struct ag_paramset ag_paramset;
+
+/**
+ * @brief  New empty set.
+ * @return A set the caller frees with ag_paramset_free(); NULL if out of memory.
+ */
+AG_API ag_paramset *ag_paramset_new(void);
+
+/** @brief Free a set (not its parameters). NULL is harmless. */
+AG_API void ag_paramset_free(ag_paramset *s);
+
+/**
+ * @brief  Add a parameter under a name, which is also given to the parameter
+ *         (ag_param_set_name()).
+ * @param  s     The set.
+ * @param  p     A parameter (ag_param_new()), not already in the set.
+ * @param  name  1 to 63 bytes, unique in the set; copied.
+ * @return AG_OK; AG_EINVAL for a NULL or non-parameter @p p, a bad or
+ *         duplicate name; AG_ENOMEM (message in ag_last_errmsg()).
+ */
+AG_API int ag_paramset_add(ag_paramset *s, ag_tensor *p, const char *name);
+
+/** @brief Number of parameters in the set (0 for NULL). @return The count. */
+AG_API size_t ag_paramset_count(const ag_paramset *s);
+
+/** @brief Total number of scalars in all the parameters. @return The sum of their numel. */
+AG_API size_t ag_paramset_numel(const ag_paramset *s);
+
+/**
+ * @brief  Parameter number @p i, in insertion order.
+ * @return The parameter (owned by the caller of ag_paramset_add()), NULL if out of range.
+ */
+AG_API ag_tensor *ag_paramset_get(const ag_paramset *s, size_t i);
+
+/**
+ * @brief  Parameter with a given name.
+ * @return The parameter, or NULL if the set has no such name.
+ */
+AG_API ag_tensor *ag_paramset_find(const ag_paramset *s, const char *name);
+
+/** @brief Zero the gradient of every parameter in the set. */
+AG_API void ag_paramset_zero_grad(const ag_paramset *s);
+
+/**
+ * @brief  Affine map y = x W^T + b (PyTorch's F.linear).
+ * @param  t  Tape that records the ops and owns the result.
+ * @param  x  Input [..., in] (1-d [in] is treated as one row).
+ * @param  w  Weight [out, in].
+ * @param  b  Bias [out], or NULL for none.
+ * @return [..., out], owned by @p t (poisoned on error; see ag_tape_status()).
+ */
+AG_API ag_tensor *ag_linear(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b);
+
+/** @brief Dense (fully connected) layer, PyTorch's layout. */
+typedef struct ag_dense {
+    ag_tensor *weight; /*!< [out, in] parameter */
+    ag_tensor *bias;   /*!< [out] parameter, or NULL */
+    size_t in;         /*!< input features */
+    size_t out;        /*!< output features */
+} ag_dense;
+
+/**
+ * @brief  Create the parameters of a dense layer, initialised as PyTorch's
+ *         nn.Linear: weight and bias from U(-k, k), k = 1 / sqrt(in).
+ *         Re-initialise with ag_init_*() for Xavier or He.
+ * @param  d     Layer to fill in; release with ag_dense_fini().
+ * @param  in    Input features (> 0).
+ * @param  out   Output features (> 0).
+ * @param  bias  Nonzero to create a bias.
+ * @param  r     Generator for the initial values.
+ * @return AG_OK, AG_EINVAL or AG_ENOMEM (then @p d holds no parameter; see
+ *         ag_last_errmsg()).
+ */
+AG_API int ag_dense_init(ag_dense *d, size_t in, size_t out, int bias, ag_rng *r);
+
+/** @brief Free the parameters of a layer and zero the struct. NULL or a zeroed layer is harmless. */
+AG_API void ag_dense_fini(ag_dense *d);
+
+/**
+ * @brief  Apply the layer: ag_linear(t, x, d->weight, d->bias). (C does not
+ *         allow a function and a type of one name, so the forward call of a
+ *         layer type ag_X is ag_X_forward.)
+ * @param  t  Tape.
+ * @param  d  Layer.
+ * @param  x  Input [..., in].
+ * @return [..., out], owned by @p t (poisoned on error).
+ */
+AG_API ag_tensor *ag_dense_forward(ag_tape *t, const ag_dense *d, ag_tensor *x);
+
+/**
+ * @brief  Add the layer's parameters to a set as "<prefix>.weight" and
+ *         "<prefix>.bias".
+ * @param  d       Layer.
+ * @param  s       Set to add to.
+ * @param  prefix  Name prefix, e.g. "fc1".
+ * @return AG_OK or the error of ag_paramset_add().
+ */
+AG_API int ag_dense_params(const ag_dense *d, ag_paramset *s, const char *prefix);
+
+/** @brief Activation functions, for layers that take one as a setting. */
+typedef enum ag_activation {
+    AG_ACT_NONE = 0,    /*!< identity */
+    AG_ACT_SIGMOID,     /*!< ag_sigmoid() */
+    AG_ACT_TANH,        /*!< ag_tanh() */
+    AG_ACT_RELU,        /*!< ag_relu() */
+    AG_ACT_LEAKY_RELU   /*!< ag_leaky_relu() with slope 0.01 */
+} ag_activation;
+
+/**
+ * @brief  Apply an activation function.
+ * @return A tensor of the shape of @p x owned by @p t (@p x itself for
+ *         AG_ACT_NONE); poisoned for an unknown @p act.
+ */
+AG_API ag_tensor *ag_activate(ag_tape *t, ag_tensor *x, ag_activation act);
+
+/**
+ * @brief  Inverted dropout: in training, each element is zeroed with
+ *         probability @p p and the others are scaled by 1 / (1 - p), so
+ *         evaluation needs no rescaling. The mask comes from ag_bernoulli(),
+ *         i.e. the tape's random stream (ag_tape_seed()), so gradcheck sees
+ *         the same mask in every evaluation.
+ * @param  t         Tape.
+ * @param  x         Input.
+ * @param  p         Drop probability in [0, 1).
+ * @param  training  Zero (evaluation): return @p x unchanged.
+ * @return A tensor owned by @p t, or @p x itself when not training or p = 0.
+ */
+AG_API ag_tensor *ag_dropout(ag_tape *t, ag_tensor *x, double p, int training);
+
+/**
+ * @brief  Flatten [B, d1, d2, ...] to [B, d1 * d2 * ...].
+ * @return A tensor owned by @p t (poisoned if @p x has no dimension).
+ */
+AG_API ag_tensor *ag_flatten(ag_tape *t, ag_tensor *x);
+
+/**
+ * @brief  Softmax along @p axis: exp(x - m) / sum(exp(x - m)) with m the
+ *         maximum along the axis (a constant: stop_gradient), so large
+ *         inputs do not overflow.
+ * @param  t     Tape.
+ * @param  x     Input.
+ * @param  axis  Axis; negative counts from the end.
+ * @return A tensor of the shape of @p x owned by @p t.
+ */
+AG_API ag_tensor *ag_softmax(ag_tape *t, ag_tensor *x, int axis);
+
+/**
+ * @brief  Log-softmax along @p axis: (x - m) - log(sum(exp(x - m))), m as in
+ *         ag_softmax().
+ * @param  t     Tape.
+ * @param  x     Input.
+ * @param  axis  Axis; negative counts from the end.
+ * @return A tensor of the shape of @p x owned by @p t.
+ */
+AG_API ag_tensor *ag_log_softmax(ag_tape *t, ag_tensor *x, int axis);
+
 /* ---- end section ---- */
 
 /* ---- section: losses ---- */
+
+/**
+ * @brief  Mean squared error: mean((pred - target)^2).
+ * @param  t       Tape.
+ * @param  pred    Predictions.
+ * @param  target  Targets, same shape as @p pred.
+ * @return A scalar owned by @p t (poisoned if the shapes differ).
+ */
+AG_API ag_tensor *ag_mse_loss(ag_tape *t, ag_tensor *pred, ag_tensor *target);
+
+/**
+ * @brief  Binary cross-entropy on probabilities:
+ *         -mean(y log(p) + (1 - y) log(1 - p)).
+ *
+ * For safety both log arguments are clamped below at 1e-12 (so each log is
+ * at least -27.6): p = 0 or 1 gives a finite loss and gradient. Away from 0
+ * and 1 the clamp is inactive. Prefer ag_bce_with_logits_loss() on logits.
+ * @param  t       Tape.
+ * @param  prob    Probabilities in [0, 1].
+ * @param  target  Targets in [0, 1], same shape as @p prob.
+ * @return A scalar owned by @p t (poisoned if the shapes differ).
+ */
+AG_API ag_tensor *ag_bce_loss(ag_tape *t, ag_tensor *prob, ag_tensor *target);
+
+/**
+ * @brief  Binary cross-entropy on logits, the stable form:
+ *         mean(softplus(x) - x y), equal to BCE of sigmoid(x) without
+ *         overflow or log(0).
+ * @param  t       Tape.
+ * @param  logits  Logits x.
+ * @param  target  Targets y in [0, 1], same shape as @p logits.
+ * @return A scalar owned by @p t (poisoned if the shapes differ).
+ */
+AG_API ag_tensor *ag_bce_with_logits_loss(ag_tape *t, ag_tensor *logits, ag_tensor *target);
+
+/**
+ * @brief  Softmax cross-entropy with integer labels:
+ *         -mean_i log_softmax(logits)[i, labels[i]].
+ * @param  t       Tape.
+ * @param  logits  [B, C] scores.
+ * @param  labels  B labels in [0, C); copied.
+ * @return A scalar owned by @p t; poisoned if @p logits is not 2-d or a
+ *         label is out of range (the message names the row and the label).
+ */
+AG_API ag_tensor *ag_softmax_cross_entropy(ag_tape *t, ag_tensor *logits,
+                                           const int32_t *labels);
 
 /* ---- end section ---- */
 

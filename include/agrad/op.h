@@ -114,6 +114,7 @@ AG_API double ag_uniform(ag_opctx *c);
 /**
  * @brief  In `shape`: report invalid inputs. The message is prefixed with
  *         "ag_<name> (node N): " and becomes the tape's error.
+ * @param  c     The context passed to the callback.
  * @param  code  An ag_status code (AG_EINVAL for shape errors).
  * @param  fmt   printf-style format.
  * @return @p code, to be returned by `shape`.
@@ -132,6 +133,10 @@ AG_API const char *ag_in_shape_str(ag_opctx *c, int i);
 
 /**
  * @brief  NumPy broadcasting of two shapes (aligned at the trailing dims).
+ * @param  a        First shape, @p na sizes.
+ * @param  na       Its ndim.
+ * @param  b        Second shape, @p nb sizes.
+ * @param  nb       Its ndim.
  * @param  out      Receives the broadcast shape (max of the two ndims).
  * @param  out_nd   Receives its ndim.
  * @return 0 if compatible, -1 otherwise.

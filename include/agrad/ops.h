@@ -97,6 +97,9 @@ AG_API ag_tensor *ag_mean_all(ag_tape *t, ag_tensor *x);
  *
  * Leading (batch) dimensions must be equal, or one operand is 2-d and is
  * shared by every batch entry.
+ * @param  t        Tape that records the op.
+ * @param  a        Left operand.
+ * @param  b        Right operand.
  * @param  trans_a  Nonzero: use the transpose of a's last two dims ([..., k, m] given).
  * @param  trans_b  Nonzero: use the transpose of b's last two dims ([..., n, k] given).
  * @return A tensor owned by @p t.
@@ -118,6 +121,9 @@ AG_API ag_tensor *ag_transpose(ag_tape *t, ag_tensor *x, int axis0, int axis1);
 AG_API ag_tensor *ag_slice(ag_tape *t, ag_tensor *x, int axis, size_t start, size_t len);
 /**
  * @brief  Constant padding: before[i] and after[i] entries of @p value around axis i.
+ * @param  t       Tape that records the op.
+ * @param  x       Input.
+ * @param  value   The padding value.
  * @param  before  ag_ndim(x) counts.
  * @param  after   ag_ndim(x) counts.
  * @return A tensor owned by @p t.
@@ -130,6 +136,10 @@ AG_API ag_tensor *ag_concat(ag_tape *t, ag_tensor *const *xs, int n, int axis);
 AG_API ag_tensor *ag_stack(ag_tape *t, ag_tensor *const *xs, int n, int axis);
 /**
  * @brief  Select entries along @p axis: y[..., j, ...] = x[..., idx[j], ...].
+ * @param  t    Tape that records the op.
+ * @param  x    Input.
+ * @param  axis Axis to select along (negative counts from the end).
+ * @param  n    Number of indices.
  * @param  idx  @p n indices in [0, dim), copied.
  * @return A tensor owned by @p t, with dim @p axis of size @p n.
  */
@@ -137,6 +147,10 @@ AG_API ag_tensor *ag_gather(ag_tape *t, ag_tensor *x, int axis, const int64_t *i
 /**
  * @brief  Adjoint of ag_gather(): y = 0 with dim @p axis of size @p dim, then
  *         y[..., idx[j], ...] += x[..., j, ...].
+ * @param  t    Tape that records the op.
+ * @param  x    Input.
+ * @param  axis Axis to scatter along (negative counts from the end).
+ * @param  dim  Size of the output along @p axis.
  * @param  idx  ag_dim(x, axis) indices in [0, dim), copied.
  * @return A tensor owned by @p t.
  */
@@ -161,6 +175,82 @@ AG_API ag_tensor *ag_where(ag_tape *t, ag_tensor *cond, ag_tensor *a, ag_tensor 
  */
 AG_API ag_tensor *ag_bernoulli(ag_tape *t, const size_t *shape, int ndim, ag_real p,
                                ag_real scale);
+/** @} */
+
+/** @name Convolution
+ *  Sliding windows over NCHW images ([batch, channels, height, width]).
+ *  ag_unfold() lays the patches out as columns, so a convolution is one
+ *  matrix product, and ag_fold() is its adjoint (each is the other's
+ *  gradient). Column layout: [N, C*kh*kw, oh*ow], row (c*kh + i)*kw + j for
+ *  channel c and kernel tap (i, j), column oy*ow + ox for the window at
+ *  output position (oy, ox), the same as PyTorch's F.unfold. A weight
+ *  [out_c, C, kh, kw] flattened to [out_c, C*kh*kw] times the columns of one
+ *  image gives [out_c, oh*ow], the convolution's output in NCHW order.
+ *
+ *  Along each axis, with input size n, kernel k, stride s, padding p and
+ *  dilation d, output position o and tap i read input position
+ *  o*s + i*d - p, and there are (n + 2p - d(k-1) - 1) / s + 1 positions
+ *  (rounded down: windows that would run past the padded edge are dropped).
+ *  @{ */
+
+/** @brief Geometry of a 2-d sliding window. Zero-initialise, then set what you need. */
+typedef struct ag_window2d {
+    size_t kh;        /*!< kernel height (at least 1) */
+    size_t kw;        /*!< kernel width (at least 1) */
+    size_t stride_h;  /*!< vertical step between windows; 0 means 1 */
+    size_t stride_w;  /*!< horizontal step between windows; 0 means 1 */
+    size_t pad_h;     /*!< rows of padding above and below the image */
+    size_t pad_w;     /*!< columns of padding left and right of the image */
+    size_t dil_h;     /*!< vertical spacing of the kernel taps; 0 means 1 */
+    size_t dil_w;     /*!< horizontal spacing of the kernel taps; 0 means 1 */
+    ag_real pad_value; /*!< value ag_unfold() reads in the padding: 0 for convolution, -INFINITY for max pooling */
+} ag_window2d;
+
+/**
+ * @brief  Output size of a window over an @p h x @p w image.
+ * @param  win  The window.
+ * @param  h    Image height.
+ * @param  w    Image width.
+ * @param  oh   Receives the number of window positions down (may be NULL).
+ * @param  ow   Receives the number of window positions across (may be NULL).
+ * @return 0, or -1 if the kernel is empty or larger than the padded image.
+ */
+AG_API int ag_window2d_out(const ag_window2d *win, size_t h, size_t w, size_t *oh, size_t *ow);
+
+/**
+ * @brief  Unfold (im2col): the patches of an image batch as columns.
+ *
+ * y[n, (c*kh + i)*kw + j, oy*ow + ox] = x[n, c, oy*stride_h + i*dil_h - pad_h,
+ * ox*stride_w + j*dil_w - pad_w], or pad_value where that falls outside the image.
+ * Gradient: fold of the output gradient (the padding gets none).
+ * @param  t    Tape that records the op and owns the result.
+ * @param  x    Tensor [N, C, H, W].
+ * @param  win  Kernel, stride, padding, dilation and padding value; copied.
+ * @return A tensor [N, C*kh*kw, oh*ow] owned by @p t; poisoned if @p x is not
+ *         4-d or the kernel is larger than the padded image.
+ */
+AG_API ag_tensor *ag_unfold(ag_tape *t, ag_tensor *x, const ag_window2d *win);
+
+/**
+ * @brief  Fold (col2im), the adjoint of ag_unfold(): adds every column entry
+ *         into the pixel it reads, summing where windows overlap and dropping
+ *         entries that fall in the padding.
+ *
+ * Gradient: unfold of the output gradient (with zero padding).
+ * @param  t     Tape that records the op and owns the result.
+ * @param  cols  Tensor [N, C*kh*kw, oh*ow], laid out as ag_unfold() makes it.
+ * @param  h     Image height.
+ * @param  w     Image width.
+ * @param  win   Kernel, stride, padding and dilation; copied (pad_value is ignored).
+ * @return A tensor [N, C, h, w] owned by @p t; poisoned if @p cols does not
+ *         match the window over an @p h x @p w image.
+ */
+AG_API ag_tensor *ag_fold(ag_tape *t, ag_tensor *cols, size_t h, size_t w, const ag_window2d *win);
+
+/** @brief Descriptor of ag_unfold() (see op.h); its address identifies the op. */
+AG_API extern const struct ag_op_def ag_op_unfold;
+/** @brief Descriptor of ag_fold() (see op.h); its address identifies the op. */
+AG_API extern const struct ag_op_def ag_op_fold;
 /** @} */
 
 #ifdef __cplusplus

@@ -34,10 +34,34 @@ AG_API void ag_tape_reset(ag_tape *t);
 /**
  * @brief  Turn recording on or off. With recording off (inference mode), ops
  *         compute their outputs and record nothing: ag_backward() then fails.
+ * @param  t   A tape.
  * @param  on  1 to record (the default), 0 for inference.
  * @return The previous setting.
  */
 AG_API int ag_tape_set_recording(ag_tape *t, int on);
+
+/**
+ * @brief  Anomaly mode: check every op's output in forward and every gradient
+ *         it produces in backward for NaN and infinity. The first op that
+ *         produces one fails the tape with AG_ENAN and a message naming the op,
+ *         its node index, the direction and the shapes. Costs one pass over
+ *         each output; meant for hunting, not for production runs. Also turned
+ *         on for new tapes by the environment variable AGRAD_ANOMALY=1.
+ * @param  t   A tape.
+ * @param  on  1 to check, 0 not to.
+ * @return The previous setting.
+ */
+AG_API int ag_tape_set_anomaly(ag_tape *t, int on);
+
+/**
+ * @brief  Write the recorded graph in Graphviz DOT: one box per op with its
+ *         name, node index and output shape; parameters as ellipses with
+ *         their names; constants as plain notes. Render with `dot -Tsvg`.
+ * @param  t  A tape (nothing is written for NULL).
+ * @param  f  Destination stream.
+ * @return AG_OK, or AG_EIO if writing failed, or AG_EINVAL for NULL arguments.
+ */
+AG_API int ag_tape_dot(const ag_tape *t, FILE *f);
 
 /** @brief Seed of the tape's random stream (used by random ops such as dropout masks). */
 AG_API void ag_tape_seed(ag_tape *t, uint64_t seed);
@@ -65,6 +89,7 @@ AG_API size_t ag_tape_arena_bytes(const ag_tape *t);
  * of parameters are accumulated (+=), as in PyTorch: zero them between steps.
  * Running it twice on one tape gives the same intermediate gradients and adds
  * the same amounts to the parameters twice.
+ * @param  t     The tape that recorded @p loss.
  * @param  loss  A tensor with one element, recorded on @p t.
  * @return AG_OK, or an error code (also recorded on the tape).
  */
@@ -72,6 +97,7 @@ AG_API int ag_backward(ag_tape *t, ag_tensor *loss);
 
 /**
  * @brief  Reverse-mode sweep from any output, seeded with @p dy.
+ * @param  t   The tape that recorded @p y.
  * @param  y   A tensor recorded on @p t.
  * @param  dy  ag_numel(y) values: the vector in the vector-Jacobian product; copied.
  * @return AG_OK, or an error code (also recorded on the tape).

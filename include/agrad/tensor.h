@@ -143,6 +143,9 @@ AG_API const char *ag_param_name(const ag_tensor *p);
 
 /**
  * @brief  Format a shape as "[2,3,4]".
+ * @param  shape  @p ndim sizes.
+ * @param  ndim   Number of dimensions.
+ * @param  n      Size of @p buf.
  * @param  buf  Destination of at least @p n bytes.
  * @return @p buf.
  */

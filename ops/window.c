@@ -1,0 +1,171 @@
+/* Sliding windows over NCHW images: geometry, im2col and col2im.
+ *
+ * Along one axis of size n, with kernel k, stride s, padding p and dilation d,
+ * output position o and tap i read input position o*s + i*d - p; the window
+ * count is (n + 2p - (d(k-1) + 1)) / s + 1. For a fixed tap, the positions o
+ * that land inside the image form one interval [lo, hi): computing it once
+ * per tap leaves the inner loops free of bounds tests, and with stride 1 each
+ * inner run is a plain copy. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "window.h"
+
+ag_window2d agi_window_norm(const ag_window2d *g)
+{
+    ag_window2d n = *g;
+    if (!n.stride_h) n.stride_h = 1;
+    if (!n.stride_w) n.stride_w = 1;
+    if (!n.dil_h) n.dil_h = 1;
+    if (!n.dil_w) n.dil_w = 1;
+    return n;
+}
+
+/* Windows along one axis; 0 with a reason in msg if the kernel does not fit. */
+static int axis_out(size_t n, size_t k, size_t s, size_t p, size_t d, size_t *out)
+{
+    const size_t lim = (size_t)PTRDIFF_MAX / 4;
+    if (k == 0 || n > lim || p > lim || d > lim || k - 1 > lim / d)
+        return 0;
+    size_t eff = d * (k - 1) + 1, padded = n + 2 * p;
+    if (eff > padded)
+        return 0;
+    *out = (padded - eff) / s + 1;
+    return 1;
+}
+
+int agi_window_check(const ag_window2d *g, size_t h, size_t w, size_t *oh, size_t *ow, char *msg,
+                     size_t n)
+{
+    if (g->kh == 0 || g->kw == 0 || g->kh > SIZE_MAX / g->kw / AG_MAX_DIMS) {
+        snprintf(msg, n, "kernel size %zux%zu must be at least 1x1 (and not absurdly large)",
+                 g->kh, g->kw);
+        return -1;
+    }
+    if (!axis_out(h, g->kh, g->stride_h, g->pad_h, g->dil_h, oh) ||
+        !axis_out(w, g->kw, g->stride_w, g->pad_w, g->dil_w, ow)) {
+        snprintf(msg, n,
+                 "kernel %zux%zu (dilation %zux%zu) is larger than the input %zux%zu with "
+                 "padding %zux%zu",
+                 g->kh, g->kw, g->dil_h, g->dil_w, h, w, g->pad_h, g->pad_w);
+        return -1;
+    }
+    return 0;
+}
+
+/* Output positions [lo, hi) whose tap `tap` reads inside [0, n). */
+static void tap_range(size_t tap, size_t n, size_t out, size_t s, size_t p, size_t d, size_t *lo,
+                      size_t *hi)
+{
+    ptrdiff_t off = (ptrdiff_t)(tap * d) - (ptrdiff_t)p;
+    size_t l = off >= 0 ? 0 : ((size_t)-off + s - 1) / s;
+    size_t h = (ptrdiff_t)n > off ? ((size_t)((ptrdiff_t)n - off) + s - 1) / s : 0;
+    if (h > out) h = out;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+static void fill(ag_real *x, size_t n, ag_real v)
+{
+    for (size_t i = 0; i < n; i++) x[i] = v;
+}
+
+/* dst[i] = src[i s] (or +=), i < n */
+static void copy_run(ag_real *dst, const ag_real *src, size_t n, size_t s, int acc)
+{
+    if (acc && s == 1)
+        for (size_t i = 0; i < n; i++) dst[i] += src[i];
+    else if (acc)
+        for (size_t i = 0; i < n; i++) dst[i] += src[i * s];
+    else if (s == 1)
+        memcpy(dst, src, n * sizeof *dst);
+    else
+        for (size_t i = 0; i < n; i++) dst[i] = src[i * s];
+}
+
+void agi_im2col(const ag_real *x, size_t c, size_t h, size_t w, const ag_window2d *g, size_t oh,
+                size_t ow, int acc, ag_real pv, ag_real *cols)
+{
+    const size_t L = oh * ow, sh = g->stride_h, sw = g->stride_w;
+    if (acc) /* the padding adds nothing */
+        pv = 0;
+    for (size_t ch = 0; ch < c; ch++) {
+        const ag_real *xc = x + ch * h * w;
+        for (size_t ki = 0; ki < g->kh; ki++) {
+            size_t y0, y1, x0, x1;
+            tap_range(ki, h, oh, sh, g->pad_h, g->dil_h, &y0, &y1);
+            size_t iy0 = y0 * sh + ki * g->dil_h - g->pad_h; /* input row of output row y0 */
+            for (size_t kj = 0; kj < g->kw; kj++) {
+                ag_real *row = cols + ((ch * g->kh + ki) * g->kw + kj) * L;
+                tap_range(kj, w, ow, sw, g->pad_w, g->dil_w, &x0, &x1);
+                size_t nx = x1 - x0, ix0 = x0 * sw + kj * g->dil_w - g->pad_w;
+                if (!acc)
+                    fill(row, y0 * ow, pv);
+                for (size_t oy = y0; oy < y1; oy++) {
+                    ag_real *r = row + oy * ow;
+                    if (nx)
+                        copy_run(r + x0, xc + (iy0 + (oy - y0) * sh) * w + ix0, nx, sw, acc);
+                    if (!acc) {
+                        fill(r, x0, pv);
+                        fill(r + x1, ow - x1, pv);
+                    }
+                }
+                if (!acc)
+                    fill(row + y1 * ow, (oh - y1) * ow, pv);
+            }
+        }
+    }
+}
+
+void agi_col2im(const ag_real *cols, size_t c, size_t h, size_t w, const ag_window2d *g, size_t oh,
+                size_t ow, ag_real *x)
+{
+    const size_t L = oh * ow, sh = g->stride_h, sw = g->stride_w;
+    for (size_t ch = 0; ch < c; ch++) {
+        ag_real *xc = x + ch * h * w;
+        for (size_t ki = 0; ki < g->kh; ki++) {
+            size_t y0, y1, x0, x1;
+            tap_range(ki, h, oh, sh, g->pad_h, g->dil_h, &y0, &y1);
+            size_t iy0 = y0 * sh + ki * g->dil_h - g->pad_h;
+            for (size_t kj = 0; kj < g->kw; kj++) {
+                const ag_real *row = cols + ((ch * g->kh + ki) * g->kw + kj) * L;
+                tap_range(kj, w, ow, sw, g->pad_w, g->dil_w, &x0, &x1);
+                size_t nx = x1 - x0, ix0 = x0 * sw + kj * g->dil_w - g->pad_w;
+                if (!nx)
+                    continue;
+                for (size_t oy = y0; oy < y1; oy++) {
+                    const ag_real *r = row + oy * ow + x0;
+                    ag_real *dst = xc + (iy0 + (oy - y0) * sh) * w + ix0;
+                    if (sw == 1)
+                        for (size_t i = 0; i < nx; i++) dst[i] += r[i];
+                    else
+                        for (size_t i = 0; i < nx; i++) dst[i * sw] += r[i];
+                }
+            }
+        }
+    }
+}
+
+int ag_window2d_out(const ag_window2d *g, size_t h, size_t w, size_t *oh, size_t *ow)
+{
+    char msg[8];
+    size_t a, b;
+    if (!g)
+        return -1;
+    ag_window2d n = agi_window_norm(g);
+    if (agi_window_check(&n, h, w, &a, &b, msg, sizeof msg))
+        return -1;
+    if (oh) *oh = a;
+    if (ow) *ow = b;
+    return 0;
+}
+
+agi_window_geom agi_window_geom_of(const ag_window2d *g, const size_t *nchw)
+{
+    agi_window_geom k = {nchw[0], nchw[1], nchw[2], nchw[3], 0, 0, 0, 0};
+    ag_window2d_out(g, k.h, k.w, &k.oh, &k.ow);
+    k.img = k.c * k.h * k.w;
+    k.cols = k.c * g->kh * g->kw * k.oh * k.ow;
+    return k;
+}
