@@ -374,33 +374,32 @@ typedef struct ag_rnn_state {
 
 /**
  * @brief  Create the parameters of a recurrent stack, initialised as PyTorch
- *         does: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)].
- *
- * The parameters are named "<name>.weight_ih_l0", "<name>.bias_hh_l1"...
- * (PyTorch's state_dict keys), or without the prefix if @p name is NULL or "".
+ *         does: every weight and bias from U(-k, k), k = 1 / sqrt(hidden_size).
  * @param  r            Filled in; release with ag_rnn_fini().
  * @param  mode         Cell kind.
- * @param  input_size   Features per time step, >= 1.
- * @param  hidden_size  H, >= 1.
+ * @param  input_size   Features per time step (> 0).
+ * @param  hidden_size  H (> 0).
  * @param  num_layers   1 to #AG_RNN_MAX_LAYERS.
- * @param  name         Prefix of the parameter names; may be NULL.
- * @param  rng          Random stream for the initial values.
- * @return AG_OK, or AG_EINVAL / AG_ENOMEM (message in ag_last_errmsg()); on
- *         error nothing is left allocated.
+ * @param  rng          Generator for the initial values.
+ * @return AG_OK, AG_EINVAL or AG_ENOMEM (then @p r holds no parameter; see
+ *         ag_last_errmsg()).
  */
 AG_API int ag_rnn_init(ag_rnn *r, ag_rnn_mode mode, size_t input_size, size_t hidden_size,
-                       int num_layers, const char *name, ag_rng *rng);
+                       int num_layers, ag_rng *rng);
 
-/** @brief Free the parameters of @p r (which the caller owns). NULL is harmless. */
+/** @brief Free the parameters of @p r and zero the struct. NULL or a zeroed struct is harmless. */
 AG_API void ag_rnn_fini(ag_rnn *r);
 
 /**
- * @brief  The parameters of @p r, layer by layer in the order w_ih, w_hh,
- *         b_ih, b_hh (for optimisers, save and load).
- * @param  out  Receives up to @p max pointers (owned by @p r); may be NULL to count.
- * @return The number of parameters, 4 * num_layers (may exceed @p max).
+ * @brief  Add the parameters to a set under PyTorch's state_dict names,
+ *         layer by layer: "<prefix>.weight_ih_l0", "<prefix>.weight_hh_l0",
+ *         "<prefix>.bias_ih_l0", "<prefix>.bias_hh_l0", then "..._l1"...
+ * @param  r       The layers.
+ * @param  s       Set to add to.
+ * @param  prefix  Name prefix, e.g. "lstm".
+ * @return AG_OK or the error of ag_paramset_add().
  */
-AG_API int ag_rnn_params(const ag_rnn *r, ag_tensor **out, int max);
+AG_API int ag_rnn_params(const ag_rnn *r, ag_paramset *s, const char *prefix);
 
 /**
  * @brief  One time step of layer @p layer (the cell API, for hand-written loops).

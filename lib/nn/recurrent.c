@@ -62,46 +62,45 @@ void ag_rnn_fini(ag_rnn *r)
         ag_param_free(r->layer[l].b_ih);
         ag_param_free(r->layer[l].b_hh);
     }
-    memset(r->layer, 0, sizeof r->layer);
-    r->num_layers = 0;
+    memset(r, 0, sizeof *r);
 }
 
-int ag_rnn_params(const ag_rnn *r, ag_tensor **out, int max)
+int ag_rnn_params(const ag_rnn *r, ag_paramset *s, const char *prefix)
 {
-    if (!r)
-        return 0;
-    int n = 0;
+    if (!r || !s || !prefix)
+        return agi_fail(NULL, AG_EINVAL, "ag_rnn_params: %s is NULL",
+                        !r ? "r" : !s ? "set" : "prefix");
+    static const char *const what[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
     for (int l = 0; l < r->num_layers; l++) {
         ag_tensor *p[4] = {r->layer[l].w_ih, r->layer[l].w_hh, r->layer[l].b_ih,
                            r->layer[l].b_hh};
-        for (int k = 0; k < 4; k++, n++)
-            if (out && n < max)
-                out[n] = p[k];
+        for (int k = 0; k < 4; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s.%s_l%d", prefix, what[k], l);
+            int rc = ag_paramset_add(s, p[k], name);
+            if (rc)
+                return rc;
+        }
     }
-    return n;
+    return AG_OK;
 }
 
-/* A parameter of the given shape, uniform in [-k, k], named <prefix><what>_l<layer>. */
-static ag_tensor *new_param(const size_t *shape, int nd, double k, const char *prefix,
-                            const char *what, int layer, ag_rng *rng)
+/* A parameter of the given shape from U(-k, k); NULL if out of memory. */
+static ag_tensor *new_param(const size_t *shape, int nd, double k, ag_rng *rng)
 {
     ag_tensor *p = ag_param_new(shape, nd);
-    if (!p)
-        return NULL;
-    ag_init_uniform(p, (ag_real)-k, (ag_real)k, rng);
-    char name[64];
-    snprintf(name, sizeof name, "%s%s_l%d", prefix, what, layer);
-    ag_param_set_name(p, name);
+    if (p)
+        ag_init_uniform(p, -k, k, rng);
     return p;
 }
 
 int ag_rnn_init(ag_rnn *r, ag_rnn_mode mode, size_t input_size, size_t hidden_size,
-                int num_layers, const char *name, ag_rng *rng)
+                int num_layers, ag_rng *rng)
 {
     if (!r || !rng)
         return agi_fail(NULL, AG_EINVAL, "ag_rnn_init: %s is NULL", r ? "rng" : "r");
     memset(r, 0, sizeof *r);
-    if (mode < AG_RNN_TANH || mode > AG_RNN_GRU || !input_size || !hidden_size ||
+    if ((int)mode < AG_RNN_TANH || (int)mode > AG_RNN_GRU || !input_size || !hidden_size ||
         num_layers < 1 || num_layers > AG_RNN_MAX_LAYERS)
         return agi_fail(NULL, AG_EINVAL,
                         "ag_rnn_init: invalid mode %d, input_size %zu, hidden_size %zu or "
@@ -111,17 +110,14 @@ int ag_rnn_init(ag_rnn *r, ag_rnn_mode mode, size_t input_size, size_t hidden_si
     r->input_size = input_size;
     r->hidden_size = hidden_size;
     r->num_layers = num_layers;
-    char prefix[48] = "";
-    if (name && *name)
-        snprintf(prefix, sizeof prefix, "%s.", name);
     size_t gh = (size_t)gates(mode) * hidden_size;
     double k = 1 / sqrt((double)hidden_size);
     for (int l = 0; l < num_layers; l++) {
         ag_rnn_layer *p = &r->layer[l];
-        p->w_ih = new_param(AG_SHAPE(gh, in_size(r, l)), k, prefix, "weight_ih", l, rng);
-        p->w_hh = new_param(AG_SHAPE(gh, hidden_size), k, prefix, "weight_hh", l, rng);
-        p->b_ih = new_param(AG_SHAPE(gh), k, prefix, "bias_ih", l, rng);
-        p->b_hh = new_param(AG_SHAPE(gh), k, prefix, "bias_hh", l, rng);
+        p->w_ih = new_param(AG_SHAPE(gh, in_size(r, l)), k, rng);
+        p->w_hh = new_param(AG_SHAPE(gh, hidden_size), k, rng);
+        p->b_ih = new_param(AG_SHAPE(gh), k, rng);
+        p->b_hh = new_param(AG_SHAPE(gh), k, rng);
         if (!p->w_ih || !p->w_hh || !p->b_ih || !p->b_hh) {
             ag_rnn_fini(r);
             return agi_fail(NULL, AG_ENOMEM, "ag_rnn_init: out of memory");

@@ -11,15 +11,25 @@ static double sigm(double v) { return 1 / (1 + exp(-v)); }
 
 static int n_gates(ag_rnn_mode m) { return m == AG_RNN_LSTM ? 4 : m == AG_RNN_GRU ? 3 : 1; }
 
+/* The parameters of r, layer by layer (w_ih, w_hh, b_ih, b_hh); returns the count. */
+static int list_params(const ag_rnn *r, ag_tensor **p)
+{
+    for (int l = 0; l < r->num_layers; l++) {
+        p[4 * l] = r->layer[l].w_ih, p[4 * l + 1] = r->layer[l].w_hh;
+        p[4 * l + 2] = r->layer[l].b_ih, p[4 * l + 3] = r->layer[l].b_hh;
+    }
+    return 4 * r->num_layers;
+}
+
 /* A stack with deterministic weights in [-0.6, 0.6) (wider than the default
  * init, so that the gates leave their linear range). */
 static void make_rnn(ag_rnn *r, ag_rnn_mode mode, size_t in, size_t H, int layers, unsigned seed)
 {
     ag_rng rng;
     ag_rng_seed(&rng, seed);
-    cr_assert_eq(ag_rnn_init(r, mode, in, H, layers, "rnn", &rng), AG_OK, "%s", ag_last_errmsg());
+    cr_assert_eq(ag_rnn_init(r, mode, in, H, layers, &rng), AG_OK, "%s", ag_last_errmsg());
     ag_tensor *p[4 * AG_RNN_MAX_LAYERS];
-    int n = ag_rnn_params(r, p, 4 * AG_RNN_MAX_LAYERS);
+    int n = list_params(r, p);
     for (int i = 0; i < n; i++) fill_uniform(ag_data(p[i]), ag_numel(p[i]), -0.6, 0.6, seed + 7u * (unsigned)i);
 }
 
@@ -167,7 +177,7 @@ static void check_gradients(ag_rnn_mode mode, int seq, int layers, const int64_t
     wrt[n++] = g.h0;
     if (mode == AG_RNN_LSTM)
         wrt[n++] = g.c0;
-    n += ag_rnn_params(&r, wrt + n, 4 * 2);
+    n += list_params(&r, wrt + n);
     GRADCHECK(gc_fn, &g, wrt, n);
     ag_param_free(g.x), ag_param_free(g.h0), ag_param_free(g.c0);
     ag_rnn_fini(&r);
@@ -264,7 +274,8 @@ static vl_run vl_forward(ag_tape *t, ag_rnn *r, ag_tensor *x, const int64_t *len
     }
     vl_run run;
     run.y = ag_rnn_forward(t, r, x, lengths, s0, run.hn);
-    ag_real wy[VB * VT * VH], wh[VB * VH];
+    /* static: the tape reads them again in backward, after this function returns */
+    static ag_real wy[VB * VT * VH], wh[VB * VH];
     fill_uniform(wy, VB * VT * VH, -1, 1, 71);
     fill_uniform(wh, VB * VH, -1, 1, 72);
     ag_tensor *wyt = ag_tensor_new(t, AG_SHAPE(nb, T, VH));
@@ -296,7 +307,7 @@ static void check_lengths(ag_rnn_mode mode)
         fill_uniform(c0[l], VB * VH, -1, 1, 93 + (unsigned)l);
     }
     ag_tensor *P[4 * VL];
-    int np = ag_rnn_params(&r, P, 4 * VL);
+    int np = list_params(&r, P);
     for (int k = 0; k < np; k++) ag_param_zero_grad(P[k]);
     ag_param_zero_grad(x);
 
@@ -354,18 +365,22 @@ static void check_init(ag_rnn_mode mode)
     ag_rnn r;
     ag_rng rng;
     ag_rng_seed(&rng, 3);
-    cr_assert_eq(ag_rnn_init(&r, mode, IN, H, 2, "enc", &rng), AG_OK);
+    cr_assert_eq(ag_rnn_init(&r, mode, IN, H, 2, &rng), AG_OK);
+    ag_paramset *ps = ag_paramset_new();
+    cr_assert_eq(ag_rnn_params(&r, ps, "enc"), AG_OK, "%s", ag_last_errmsg());
+    cr_assert_eq(ag_paramset_count(ps), 8);
     ag_tensor *p[8];
-    cr_assert_eq(ag_rnn_params(&r, p, 8), 8);
-    cr_assert_eq(ag_rnn_params(&r, NULL, 0), 8);
+    for (size_t i = 0; i < 8; i++) p[i] = ag_paramset_get(ps, i);
     size_t G = (size_t)n_gates(mode) * H;
     cr_assert(ag_dim(p[0], 0) == G && ag_dim(p[0], 1) == IN, "weight_ih_l0");
     cr_assert(ag_dim(p[1], 0) == G && ag_dim(p[1], 1) == H, "weight_hh_l0");
     cr_assert(ag_ndim(p[2]) == 1 && ag_dim(p[2], 0) == G, "bias_ih_l0");
     cr_assert(ag_dim(p[4], 0) == G && ag_dim(p[4], 1) == H, "weight_ih_l1 reads the layer below");
     cr_assert_str_eq(ag_param_name(p[0]), "enc.weight_ih_l0");
-    cr_assert_str_eq(ag_param_name(p[7]), "enc.bias_hh_l1");
-    /* PyTorch's init: uniform in [-1/sqrt(H), 1/sqrt(H)], spread over the range */
+    cr_assert_str_eq(ag_param_name(p[3]), "enc.bias_hh_l0");
+    cr_assert_str_eq(ag_param_name(p[6]), "enc.bias_ih_l1");
+    cr_assert_eq(p[5], r.layer[1].w_hh);
+    /* PyTorch's init: U(-1/sqrt(H), 1/sqrt(H)), spread over the range */
     double k = 1 / sqrt((double)H), lo = 1, hi = -1;
     for (int i = 0; i < 8; i++)
         for (size_t j = 0; j < ag_numel(p[i]); j++) {
@@ -374,10 +389,12 @@ static void check_init(ag_rnn_mode mode)
             lo = fmin(lo, v), hi = fmax(hi, v);
         }
     cr_assert(lo < -0.9 * k && hi > 0.9 * k, "init range [%g, %g] for bound %g", lo, hi, k);
+    ag_paramset_free(ps);
     ag_rnn_fini(&r);
     ag_rnn_fini(&r); /* harmless twice */
-    cr_assert_eq(ag_rnn_init(&r, mode, IN, H, AG_RNN_MAX_LAYERS + 1, NULL, &rng), AG_EINVAL);
+    cr_assert_eq(ag_rnn_init(&r, mode, IN, H, AG_RNN_MAX_LAYERS + 1, &rng), AG_EINVAL);
     cr_assert(strstr(ag_last_errmsg(), "ag_rnn_init") != NULL);
+    cr_assert_eq(r.num_layers, 0);
 }
 
 static void check_errors(ag_rnn_mode mode)
