@@ -1,4 +1,5 @@
 /* Broadcasting and other helpers shared by the primitive ops. */
+#include <stdlib.h>
 #include <string.h>
 #include "util.h"
 
@@ -249,4 +250,134 @@ void agi_broadcast_add(ag_real *dx, const size_t *xshape, int xnd, const ag_real
     const size_t *sh[2] = {xshape, gshape};
     int nd[2] = {xnd, gnd};
     agi_bcast_loop(2, base, sh, nd, xshape, xnd, badd_run, &scale);
+}
+
+size_t agi_prod(const size_t *shape, int from, int to)
+{
+    size_t p = 1;
+    for (int d = from; d < to; d++)
+        p *= shape[d];
+    return p;
+}
+
+static size_t join_outer(const ag_opctx *c)
+{
+    const agi_join_attr *a = ag_attr(c);
+    ag_view x0 = ag_in(c, 0);
+    return agi_prod(x0.shape, 0, agi_axis(a->axis, x0.ndim + (a->new_axis != 0)));
+}
+
+void agi_join_forward(ag_opctx *c)
+{
+    ag_view y = ag_out(c);
+    int n = ag_n_in(c);
+    ag_real *dst = y.x;
+    if (y.len == 0)
+        return;
+    size_t outer = join_outer(c);
+    for (size_t o = 0; o < outer; o++) {
+        for (int i = 0; i < n; i++) {
+            ag_view x = ag_in(c, i);
+            size_t b = x.len / outer;
+            memcpy(dst, x.x + o * b, b * sizeof *dst);
+            dst += b;
+        }
+    }
+}
+
+void agi_join_vjp(ag_opctx *c)
+{
+    ag_view gy = ag_out_grad(c);
+    if (gy.len == 0)
+        return;
+    size_t outer = join_outer(c);
+    size_t row = gy.len / outer, off = 0;
+    for (int i = 0; i < ag_n_in(c); i++) {
+        size_t b = ag_in(c, i).len / outer;
+        if (ag_wants_grad(c, i)) {
+            ag_real *gx = ag_in_grad(c, i).x;
+            for (size_t o = 0; o < outer; o++) {
+                const ag_real *g = gy.x + o * row + off;
+                ag_real *d = gx + o * b;
+                for (size_t k = 0; k < b; k++) d[k] += g[k];   /* G_x_i += block i of G_y */
+            }
+        }
+        off += b;
+    }
+}
+
+/* Indices up to this count are copied on the stack; more go through malloc. */
+#define INDEX_STACK 512
+
+ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int axis,
+                           const int64_t *idx, size_t n, size_t dim)
+{
+    union {
+        agi_index_attr a;
+        unsigned char bytes[sizeof(agi_index_attr) + INDEX_STACK * sizeof(int64_t)];
+    } local;
+    agi_index_attr *a = &local.a;
+    int bad = n && !idx ? AGI_INDEX_NULL : 0;
+    size_t copy = bad ? 0 : n;
+    if (copy > INDEX_STACK) {
+        a = copy <= (SIZE_MAX - sizeof *a) / sizeof(int64_t)
+                ? malloc(sizeof *a + copy * sizeof(int64_t)) : NULL;
+        if (!a) {
+            a = &local.a;
+            copy = 0;
+            bad = AGI_INDEX_NOMEM;
+        }
+    }
+    a->axis = axis;
+    a->bad = bad;
+    a->n = n;
+    a->dim = dim;
+    if (copy)
+        memcpy(a->idx, idx, copy * sizeof(int64_t));
+    ag_tensor *y = ag_apply(t, op, &x, 1, a, sizeof *a + copy * sizeof(int64_t));
+    if (a != &local.a)
+        free(a);
+    return y;
+}
+
+int agi_index_check(ag_opctx *c, const agi_index_attr *a, size_t dim)
+{
+    if (a->bad == AGI_INDEX_NULL)
+        return ag_op_fail(c, AG_EINVAL, "idx is NULL with %zu indices", a->n);
+    if (a->bad == AGI_INDEX_NOMEM)
+        return ag_op_fail(c, AG_ENOMEM, "out of memory copying %zu indices", a->n);
+    for (size_t j = 0; j < a->n; j++)
+        if (a->idx[j] < 0 || (uint64_t)a->idx[j] >= dim)
+            return ag_op_fail(c, AG_EINVAL, "index %lld (position %zu) out of range [0, %zu) for x%s",
+                              (long long)a->idx[j], j, dim, ag_in_shape_str(c, 0));
+    return 0;
+}
+
+void agi_index_take(ag_real *dst, const ag_real *src, size_t outer, size_t sdim, size_t inner,
+                    const int64_t *idx, size_t n, int accumulate)
+{
+    for (size_t o = 0; o < outer; o++) {
+        const ag_real *s = src + o * sdim * inner;
+        ag_real *d = dst + o * n * inner;
+        for (size_t j = 0; j < n; j++, d += inner) {
+            const ag_real *r = s + (size_t)idx[j] * inner;
+            if (accumulate)
+                for (size_t k = 0; k < inner; k++) d[k] += r[k];
+            else
+                memcpy(d, r, inner * sizeof *d);
+        }
+    }
+}
+
+void agi_index_put_add(ag_real *dst, size_t ddim, const ag_real *src, size_t outer, size_t inner,
+                       const int64_t *idx, size_t n)
+{
+    for (size_t o = 0; o < outer; o++) {
+        ag_real *d = dst + o * ddim * inner;
+        const ag_real *s = src + o * n * inner;
+        for (size_t j = 0; j < n; j++, s += inner) {
+            ag_real *r = d + (size_t)idx[j] * inner;
+            for (size_t k = 0; k < inner; k++) r[k] += s[k];
+        }
+    }
 }

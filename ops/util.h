@@ -47,3 +47,48 @@ size_t agi_reduce_keepshape(ag_opctx *c, size_t *keep);
  * dx[i] += scale * g[broadcast index of i]. */
 void agi_broadcast_add(ag_real *dx, const size_t *xshape, int xnd, const ag_real *g,
                        const size_t *gshape, int gnd, ag_real scale);
+
+/* ---- movement helpers (reshape, permute, slice, pad, concat, stack,
+ * gather, scatter_add) ---- */
+
+/* Product of shape[from..to). */
+size_t agi_prod(const size_t *shape, int from, int to);
+
+/* Attributes of concat and stack. */
+typedef struct agi_join_attr {
+    int axis;
+    int new_axis; /* stack: axis is inserted in the output */
+} agi_join_attr;
+
+/* Forward and VJP of concat and stack. Both see the output as `outer` rows
+ * (outer = product of the dims before axis), each the concatenation of one
+ * contiguous block per input (input i contributes numel_i / outer elements).
+ * Forward copies the blocks in; the VJP adds them back. */
+void agi_join_forward(ag_opctx *c);
+void agi_join_vjp(ag_opctx *c);
+
+/* Attributes of gather and scatter_add: the indices travel inline, so the
+ * tape keeps its own copy (ag_apply copies attr_size bytes). */
+enum { AGI_INDEX_NULL = 1, AGI_INDEX_NOMEM = 2 };
+typedef struct agi_index_attr {
+    int axis;
+    int bad;        /* AGI_INDEX_NULL or AGI_INDEX_NOMEM: reported by the shape rule */
+    size_t n;       /* number of indices */
+    size_t dim;     /* scatter_add: size of the output along axis */
+    int64_t idx[];
+} agi_index_attr;
+
+/* Build the attributes (on the stack when small) and apply op to x. */
+ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int axis,
+                           const int64_t *idx, size_t n, size_t dim);
+
+/* Validate the indices against [0, dim); reports and returns nonzero if bad. */
+int agi_index_check(ag_opctx *c, const agi_index_attr *a, size_t dim);
+
+/* Rows of `inner` elements, `outer` times over:
+ * take: dst[o, j, :] (+)= src[o, idx[j], :] for j < n  (src has sdim rows)
+ * put:  dst[o, idx[j], :] += src[o, j, :]               (dst has ddim rows) */
+void agi_index_take(ag_real *dst, const ag_real *src, size_t outer, size_t sdim, size_t inner,
+                    const int64_t *idx, size_t n, int accumulate);
+void agi_index_put_add(ag_real *dst, size_t ddim, const ag_real *src, size_t outer, size_t inner,
+                       const int64_t *idx, size_t n);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "agrad/tensor.h"
+#include "agrad/op.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -251,6 +252,47 @@ AG_API ag_tensor *ag_fold(ag_tape *t, ag_tensor *cols, size_t h, size_t w, const
 AG_API extern const struct ag_op_def ag_op_unfold;
 /** @brief Descriptor of ag_fold() (see op.h); its address identifies the op. */
 AG_API extern const struct ag_op_def ag_op_fold;
+/** @} */
+
+/* core, elementwise */
+/** @name Descriptors of the core and elementwise ops (for ag_apply() and graph inspection)
+ *  The definition of each primitive (see op.h); its address identifies the op.
+ *  @{ */
+/* core */
+AG_API extern const ag_op_def ag_op_add;        /*!< ag_add() */
+AG_API extern const ag_op_def ag_op_mul;        /*!< ag_mul() */
+AG_API extern const ag_op_def ag_op_sum;        /*!< ag_sum(), ag_sum_all() */
+AG_API extern const ag_op_def ag_op_mean;       /*!< ag_mean(), ag_mean_all() */
+AG_API extern const ag_op_def ag_op_matmul;     /*!< ag_matmul_t(), ag_matmul() */
+AG_API extern const ag_op_def ag_op_tanh;       /*!< ag_tanh() */
+/* elementwise */
+AG_API extern const ag_op_def ag_op_neg;        /*!< ag_neg() */
+AG_API extern const ag_op_def ag_op_exp;        /*!< ag_exp() */
+AG_API extern const ag_op_def ag_op_log;        /*!< ag_log() */
+AG_API extern const ag_op_def ag_op_sqrt;       /*!< ag_sqrt() */
+AG_API extern const ag_op_def ag_op_abs;        /*!< ag_abs() */
+AG_API extern const ag_op_def ag_op_sigmoid;    /*!< ag_sigmoid() */
+AG_API extern const ag_op_def ag_op_relu;       /*!< ag_relu() */
+AG_API extern const ag_op_def ag_op_leaky_relu; /*!< ag_leaky_relu(); attr: ag_real alpha */
+AG_API extern const ag_op_def ag_op_softplus;   /*!< ag_softplus() */
+AG_API extern const ag_op_def ag_op_pow_scalar; /*!< ag_pow_scalar(); attr: ag_real p */
+AG_API extern const ag_op_def ag_op_affine;     /*!< ag_affine(), scalar forms; attr: a, b */
+AG_API extern const ag_op_def ag_op_sub;        /*!< ag_sub() */
+AG_API extern const ag_op_def ag_op_div;        /*!< ag_div() */
+AG_API extern const ag_op_def ag_op_maximum;    /*!< ag_maximum() */
+/** @} */
+
+/* reductions, movement, masks */
+/** @name Descriptors of the reductions, movement and mask ops (for ag_apply() and graph inspection)
+ *  @{ */
+AG_API extern const ag_op_def ag_op_max;       /*!< ag_max() */
+AG_API extern const ag_op_def ag_op_reshape;   /*!< ag_reshape() */
+AG_API extern const ag_op_def ag_op_permute;   /*!< ag_permute() */
+AG_API extern const ag_op_def ag_op_transpose; /*!< ag_transpose() */
+AG_API extern const ag_op_def ag_op_slice;     /*!< ag_slice() */
+AG_API extern const ag_op_def ag_op_pad;       /*!< ag_pad() */
+AG_API extern const ag_op_def ag_op_concat;    /*!< ag_concat() */
+AG_API extern const ag_op_def ag_op_stack;     /*!< ag_stack() */
 /** @} */
 
 #ifdef __cplusplus

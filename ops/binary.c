@@ -1,0 +1,107 @@
+/* Broadcasting drivers of the binary elementwise ops (sub, div, maximum).
+ *
+ * Each op supplies plain contiguous kernels; these drivers handle shapes.
+ * With equal element counts the operands all have the output's layout, and
+ * the kernel runs once over the whole arrays. Otherwise agi_bcast_loop() cuts
+ * the output into runs; an operand that is strided or broadcast along a run is
+ * copied into a block of BLOCK elements on the stack, so the kernel never sees
+ * a stride. Gradients are reduced back to the input's shape as they are
+ * produced (the adjoint of broadcasting is a sum over the broadcast axes). */
+#include <string.h>
+#include "elementwise.h"
+
+#define BLOCK 256
+
+/* dst[j] = src[j * stride] for j < m (stride 0 repeats src[0]); returns the
+ * array the kernel should read: src itself when it is already contiguous. */
+static const ag_real *gather(ag_real *dst, const ag_real *src, size_t stride, size_t m)
+{
+    if (stride == 1)
+        return src;
+    for (size_t j = 0; j < m; j++)
+        dst[j] = src[j * stride];
+    return dst;
+}
+
+/* p = {y, a, b} */
+static void fwd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    agi_bin_fwd f = *(const agi_bin_fwd *)ud;
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+        f(n, p[1], p[2], p[0]);
+        return;
+    }
+    ag_real ab[BLOCK], bb[BLOCK], yb[BLOCK];
+    for (size_t k = 0; k < n; k += BLOCK) {
+        size_t m = n - k < BLOCK ? n - k : BLOCK;
+        const ag_real *a = gather(ab, p[1] + k * s[1], s[1], m);
+        const ag_real *b = gather(bb, p[2] + k * s[2], s[2], m);
+        ag_real *y = s[0] == 1 ? p[0] + k : yb;
+        f(m, a, b, y);
+        if (s[0] != 1) /* only a one-element output has no unit stride */
+            for (size_t j = 0; j < m; j++) p[0][(k + j) * s[0]] = yb[j];
+    }
+}
+
+void agi_binary_forward(ag_opctx *c, agi_bin_fwd f)
+{
+    ag_view y = ag_out(c), a = ag_in(c, 0), b = ag_in(c, 1);
+    if (a.len == y.len && b.len == y.len) {
+        f(y.len, a.x, b.x, y.x);
+        return;
+    }
+    ag_real *base[3] = {y.x, a.x, b.x};
+    const size_t *sh[3] = {y.shape, a.shape, b.shape};
+    int nd[3] = {y.ndim, a.ndim, b.ndim};
+    agi_bcast_loop(3, base, sh, nd, y.shape, y.ndim, fwd_run, &f);
+}
+
+/* p = {g, gy, a, b}; g is the gradient of one input: stride 0 where that
+ * input is broadcast along the run, so the run's terms sum into one entry. */
+static void grad_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    agi_bin_grad kern = *(const agi_bin_grad *)ud;
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+        kern(n, p[1], p[2], p[3], p[0]);
+        return;
+    }
+    ag_real gb[BLOCK], ab[BLOCK], bb[BLOCK], tb[BLOCK];
+    for (size_t k = 0; k < n; k += BLOCK) {
+        size_t m = n - k < BLOCK ? n - k : BLOCK;
+        const ag_real *gy = gather(gb, p[1] + k * s[1], s[1], m);
+        const ag_real *a = gather(ab, p[2] + k * s[2], s[2], m);
+        const ag_real *b = gather(bb, p[3] + k * s[3], s[3], m);
+        if (s[0] == 1) {
+            kern(m, gy, a, b, p[0] + k);
+            continue;
+        }
+        memset(tb, 0, m * sizeof *tb);
+        kern(m, gy, a, b, tb);
+        if (s[0] == 0) {
+            ag_real sum = 0;
+            for (size_t j = 0; j < m; j++) sum += tb[j];
+            p[0][0] += sum;
+        } else {
+            for (size_t j = 0; j < m; j++) p[0][(k + j) * s[0]] += tb[j];
+        }
+    }
+}
+
+void agi_binary_vjp(ag_opctx *c, agi_bin_grad da, agi_bin_grad db)
+{
+    ag_view gy = ag_out_grad(c), a = ag_in(c, 0), b = ag_in(c, 1);
+    agi_bin_grad kern[2] = {da, db};
+    for (int i = 0; i < 2; i++) {
+        if (!ag_wants_grad(c, i))
+            continue;
+        ag_view g = ag_in_grad(c, i);
+        if (a.len == gy.len && b.len == gy.len) {
+            kern[i](gy.len, gy.x, a.x, b.x, g.x);
+            continue;
+        }
+        ag_real *base[4] = {g.x, gy.x, a.x, b.x};
+        const size_t *sh[4] = {g.shape, gy.shape, a.shape, b.shape};
+        int nd[4] = {g.ndim, gy.ndim, a.ndim, b.ndim};
+        agi_bcast_loop(4, base, sh, nd, gy.shape, gy.ndim, grad_run, &kern[i]);
+    }
+}

@@ -1,0 +1,49 @@
+/* Helpers shared by the elementwise ops (internal; names agi_). */
+#ifndef AGRAD_OPS_ELEMENTWISE_H
+#define AGRAD_OPS_ELEMENTWISE_H
+
+#include <math.h>
+#include "util.h"
+
+/* libm in the build's precision: float functions (expf...) in the float
+ * build, so no element takes a detour through double. */
+#if AG_REAL_IS_DOUBLE
+#define AGI_LIBM(fn) fn
+#else
+#define AGI_LIBM(fn) fn##f
+#endif
+static inline ag_real agi_exp(ag_real x) { return AGI_LIBM(exp)(x); }
+static inline ag_real agi_log(ag_real x) { return AGI_LIBM(log)(x); }
+static inline ag_real agi_log1p(ag_real x) { return AGI_LIBM(log1p)(x); }
+static inline ag_real agi_sqrt(ag_real x) { return AGI_LIBM(sqrt)(x); }
+static inline ag_real agi_pow(ag_real x, ag_real p) { return AGI_LIBM(pow)(x, p); }
+static inline ag_real agi_fabs(ag_real x) { return AGI_LIBM(fabs)(x); }
+
+/* sigmoid(x) = 1 / (1 + exp(-x)), without overflow: with e = exp(-|x|) in
+ * (0, 1], sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0
+ * (multiply through by exp(x)). Exactly 1/2 at 0. */
+static inline ag_real agi_sigmoid(ag_real x)
+{
+    ag_real e = agi_exp(-agi_fabs(x));
+    ag_real s = 1 / (1 + e);
+    return x >= 0 ? s : e * s;
+}
+
+/* Kernels of a broadcasting binary op, on contiguous arrays of n elements
+ * (the broadcasting is done by the callers below):
+ *   agi_bin_fwd:  y[i] = f(a[i], b[i])
+ *   agi_bin_grad: g[i] += gy[i] * (d f / d a or b)(a[i], b[i])   (accumulate) */
+typedef void (*agi_bin_fwd)(size_t n, const ag_real *a, const ag_real *b, ag_real *y);
+typedef void (*agi_bin_grad)(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b,
+                             ag_real *g);
+
+/* `forward` of a binary op from its kernel. Same shapes: one call over the
+ * whole arrays. Broadcast: the operands of each run are gathered into short
+ * contiguous blocks first, so the kernel stays a plain loop. */
+void agi_binary_forward(ag_opctx *c, agi_bin_fwd f);
+
+/* `vjp` of a binary op from its two derivative kernels (da for input 0, db
+ * for input 1): g_i += unbroadcast(gy * d y / d in_i). */
+void agi_binary_vjp(ag_opctx *c, agi_bin_grad da, agi_bin_grad db);
+
+#endif

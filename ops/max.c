@@ -1,0 +1,107 @@
+/* y = max of x over the chosen axes (NaN propagates)
+ * VJP: gx[i] += gy[o(i)] * [x[i] == y[o(i)]] / count[o(i)]
+ *      where o(i) is the output element x[i] folds into and count[o] the
+ *      number of its inputs equal to the maximum: tied maxima share equally.
+ * Saved: 1 / count[o] per output element. */
+#include <math.h>
+#include "util.h"
+
+static int max_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    if (agi_reduce_shape(c, out, nd))
+        return AG_EINVAL;
+    size_t keep[AG_MAX_DIMS];
+    if (agi_reduce_keepshape(c, keep) == 0 && agi_prod(out, 0, *nd) > 0)
+        return ag_op_fail(c, AG_EINVAL, "maximum over an empty axis of x%s", ag_in_shape_str(c, 0));
+    return 0;
+}
+
+/* y (keep shape, stride 0 along reduced dims) = max(y, x) along one run. */
+static void max_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    (void)ud;
+    ag_real *y = p[0];
+    const ag_real *x = p[1];
+    if (s[0] == 0) {
+        ag_real m = y[0];
+        for (size_t i = 0; i < n; i++) {
+            ag_real v = x[i * s[1]];
+            m = v > m || v != v ? v : m;
+        }
+        y[0] = m;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            ag_real v = x[i * s[1]];
+            y[i * s[0]] = v > y[i * s[0]] || v != v ? v : y[i * s[0]];
+        }
+    }
+}
+
+/* count (keep shape) += [x == y] along one run. */
+static void count_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    (void)ud;
+    ag_real *cnt = p[0];
+    const ag_real *x = p[1], *y = p[2];
+    for (size_t i = 0; i < n; i++)
+        cnt[i * s[0]] += x[i * s[1]] == y[i * s[2]];
+}
+
+typedef struct max_bwd {
+    const ag_real *y0, *inv; /* y's base and the saved 1/count, indexed alike */
+} max_bwd;
+
+/* gx += gy * [x == y] / count along one run. */
+static void max_vjp_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+{
+    const max_bwd *b = ud;
+    ag_real *gx = p[0];
+    const ag_real *x = p[1], *y = p[2], *gy = p[3];
+    const ag_real *inv = b->inv + (y - b->y0);
+    for (size_t i = 0; i < n; i++)
+        if (x[i * s[1]] == y[i * s[2]])
+            gx[i * s[0]] += gy[i * s[3]] * inv[i * s[2]];
+}
+
+static void max_forward(ag_opctx *c)
+{
+    ag_view x = ag_in(c, 0), y = ag_out(c);
+    size_t keep[AG_MAX_DIMS];
+    agi_reduce_keepshape(c, keep);
+    ag_real *inv = ag_save_alloc(c, y.len * sizeof *inv);
+    if (!inv)
+        return;
+    for (size_t i = 0; i < y.len; i++)
+        y.x[i] = -(ag_real)INFINITY;
+    ag_real *b1[2] = {y.x, x.x};
+    const size_t *s1[2] = {keep, x.shape};
+    int n1[2] = {x.ndim, x.ndim};
+    agi_bcast_loop(2, b1, s1, n1, x.shape, x.ndim, max_run, NULL);
+    ag_real *b2[3] = {inv, x.x, y.x};
+    const size_t *s2[3] = {keep, x.shape, keep};
+    int n2[3] = {x.ndim, x.ndim, x.ndim};
+    agi_bcast_loop(3, b2, s2, n2, x.shape, x.ndim, count_run, NULL);
+    for (size_t i = 0; i < y.len; i++)
+        inv[i] = inv[i] > 0 ? 1 / inv[i] : 0; /* count 0: y is NaN, no gradient */
+}
+
+static void max_vjp(ag_opctx *c)
+{
+    ag_view x = ag_in(c, 0), y = ag_out(c), gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
+    size_t keep[AG_MAX_DIMS];
+    agi_reduce_keepshape(c, keep);
+    max_bwd b = {y.x, ag_saved(c)};
+    ag_real *base[4] = {gx.x, x.x, y.x, gy.x};
+    const size_t *sh[4] = {x.shape, x.shape, keep, keep};
+    int nd[4] = {x.ndim, x.ndim, x.ndim, x.ndim};
+    agi_bcast_loop(4, base, sh, nd, x.shape, x.ndim, max_vjp_run, &b);
+}
+
+const ag_op_def ag_op_max = {.name = "max", .n_in = 1, .shape = max_shape,
+                             .forward = max_forward, .vjp = max_vjp};
+
+ag_tensor *ag_max(ag_tape *t, ag_tensor *x, const int *axes, int n_axes, int keepdim)
+{
+    agi_reduce_attr a = agi_reduce_attr_make(axes, n_axes, keepdim);
+    return ag_apply(t, &ag_op_max, &x, 1, &a, sizeof a);
+}

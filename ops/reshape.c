@@ -1,0 +1,73 @@
+/* y = x with a new shape of the same numel (row-major order kept)
+ * VJP: gx += gy   (same elements, same order) */
+#include <string.h>
+#include "util.h"
+
+typedef struct reshape_attr {
+    int ndim;
+    int null_shape;
+    size_t shape[AG_MAX_DIMS];
+} reshape_attr;
+
+static int reshape_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    const reshape_attr *a = ag_attr(c);
+    ag_view x = ag_in(c, 0);
+    if (a->ndim < 0 || a->ndim > AG_MAX_DIMS || a->null_shape)
+        return ag_op_fail(c, AG_EINVAL, "shape is NULL or ndim %d out of range [0, %d]", a->ndim,
+                          AG_MAX_DIMS);
+    int infer = -1;
+    size_t known = 1;
+    for (int d = 0; d < a->ndim; d++) {
+        if (a->shape[d] == AG_INFER) {
+            if (infer >= 0)
+                return ag_op_fail(c, AG_EINVAL, "more than one AG_INFER in the new shape");
+            infer = d;
+            continue;
+        }
+        if (a->shape[d] && known > SIZE_MAX / a->shape[d])
+            return ag_op_fail(c, AG_EINVAL, "new shape overflows for x%s", ag_in_shape_str(c, 0));
+        known *= a->shape[d];
+    }
+    memcpy(out, a->shape, (size_t)a->ndim * sizeof *out);
+    *nd = a->ndim;
+    if (infer >= 0) {
+        if (known == 0 || x.len % known)
+            return ag_op_fail(c, AG_EINVAL, "cannot infer a size: x%s has %zu elements, the other sizes multiply to %zu",
+                              ag_in_shape_str(c, 0), x.len, known);
+        out[infer] = x.len / known;
+        known = x.len;
+    }
+    if (known != x.len) {
+        char b[160];
+        return ag_op_fail(c, AG_EINVAL, "numel differs: x%s has %zu elements, new shape %s has %zu",
+                          ag_in_shape_str(c, 0), x.len, ag_shape_str(out, *nd, b, sizeof b), known);
+    }
+    return 0;
+}
+
+static void reshape_forward(ag_opctx *c)
+{
+    ag_view x = ag_in(c, 0), y = ag_out(c);
+    memcpy(y.x, x.x, y.len * sizeof *y.x);
+}
+
+static void reshape_vjp(ag_opctx *c)
+{
+    ag_view gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
+    for (size_t i = 0; i < gy.len; i++) gx.x[i] += gy.x[i];   /* G_x += G_y */
+}
+
+const ag_op_def ag_op_reshape = {.name = "reshape", .n_in = 1, .shape = reshape_shape,
+                                 .forward = reshape_forward, .vjp = reshape_vjp};
+
+ag_tensor *ag_reshape(ag_tape *t, ag_tensor *x, const size_t *shape, int ndim)
+{
+    reshape_attr a;
+    memset(&a, 0, sizeof a);
+    a.ndim = ndim;
+    a.null_shape = ndim > 0 && !shape;
+    if (shape && ndim > 0 && ndim <= AG_MAX_DIMS)
+        memcpy(a.shape, shape, (size_t)ndim * sizeof *shape);
+    return ag_apply(t, &ag_op_reshape, &x, 1, &a, sizeof a);
+}

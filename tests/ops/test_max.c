@@ -1,0 +1,90 @@
+#include "ops/movement.h"
+
+static const ag_real X[24] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8,
+                              9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4};
+
+Test(max, forward_axes)
+{
+    ag_tape *t = ag_tape_new();
+    ag_tensor *x = ag_tensor_from(t, X, AG_SHAPE(2, 3, 4));
+    ag_tensor *m1 = ag_max(t, x, (int[]){1}, 1, 0); /* [2,4] */
+    cr_assert_eq(ag_ndim(m1), 2);
+    cr_assert_eq(ag_dim(m1, 1), 4);
+    assert_close(ag_data(m1), (double[]){5, 9, 5, 8, 9, 7, 9, 4}, 8, TOL);
+    ag_tensor *m2 = ag_max(t, x, (int[]){0, -1}, 2, 1); /* [1,3,1] */
+    cr_assert_eq(ag_ndim(m2), 3);
+    cr_assert_eq(ag_dim(m2, 1), 3);
+    assert_close(ag_data(m2), (double[]){9, 9, 8}, 3, TOL);
+    ag_tensor *m3 = ag_max(t, x, NULL, 0, 0);
+    cr_assert_eq(ag_ndim(m3), 0);
+    assert_close(ag_data(m3), (double[]){9}, 1, TOL);
+    ag_real neg[3] = {-5, -2, -7};
+    assert_close(ag_data(ag_max(t, ag_tensor_from(t, neg, AG_SHAPE(3)), NULL, 0, 0)),
+                 (double[]){-2}, 1, TOL);
+    ag_tape_free(t);
+}
+
+Test(max, nan_propagates)
+{
+    ag_tape *t = ag_tape_new();
+    ag_real v[6] = {1, NAN, 3, 4, 5, 6};
+    ag_tensor *m = ag_max(t, ag_tensor_from(t, v, AG_SHAPE(2, 3)), (int[]){1}, 1, 0);
+    cr_assert(isnan(ag_data(m)[0]));
+    assert_close(ag_data(m) + 1, (double[]){6}, 1, TOL);
+    ag_tape_free(t);
+}
+
+Test(max, ties_share_gradient)
+{
+    /* rows: a three-way tie, a two-way tie, a single maximum */
+    ag_tensor *p = ag_param_new(AG_SHAPE(3, 4));
+    ag_real v[12] = {2, 2, 1, 2, 0, 5, 5, -1, 7, 1, 2, 3};
+    memcpy(ag_data(p), v, sizeof v);
+    ag_tape *t = ag_tape_new();
+    ag_tensor *m = ag_max(t, p, (int[]){1}, 1, 1);
+    cr_assert_eq(ag_dim(m, 1), 1);
+    assert_close(ag_data(m), (double[]){2, 5, 7}, 3, TOL);
+    ag_real dy[3] = {3, 10, 4};
+    cr_assert_eq(ag_backward_with(t, m, dy), AG_OK, "%s", ag_tape_errmsg(t));
+    double want[12] = {1, 1, 0, 1, 0, 5, 5, 0, 4, 0, 0, 0};
+    assert_close(ag_grad(p), want, 12, TOL);
+    ag_tape_free(t);
+    ag_param_free(p);
+}
+
+static ag_tensor *P[1];
+static int AX[2];
+static int NAX, KEEP;
+
+static ag_tensor *f_max(ag_tape *t, void *ctx)
+{
+    (void)ctx;
+    return weighted_loss(t, ag_max(t, P[0], AX, NAX, KEEP));
+}
+
+Test(max, gradcheck)
+{
+    P[0] = param_rand(AG_SHAPE(3, 4, 5), -1, 1, 21);
+    AX[0] = 1, NAX = 1, KEEP = 0;
+    GRADCHECK(f_max, NULL, P, 1);
+    AX[0] = 0, AX[1] = 2, NAX = 2, KEEP = 1;
+    GRADCHECK(f_max, NULL, P, 1);
+    AX[0] = -1, NAX = 1, KEEP = 1;
+    GRADCHECK(f_max, NULL, P, 1);
+    NAX = 0, KEEP = 0;
+    GRADCHECK(f_max, NULL, P, 1);
+    ag_param_free(P[0]);
+}
+
+Test(max, error_axes)
+{
+    ag_tape *t = ag_tape_new();
+    ag_tensor *x = ag_tensor_new(t, AG_SHAPE(2, 3));
+    cr_assert(ag_is_poisoned(ag_max(t, x, (int[]){-3}, 1, 0)));
+    assert_tape_error(t, AG_EINVAL, "ag_max (node 0): axis -3 out of range for x[2,3]");
+    ag_tape_reset(t);
+    x = ag_tensor_new(t, AG_SHAPE(2, 0));
+    ag_max(t, x, (int[]){1}, 1, 0);
+    assert_tape_error(t, AG_EINVAL, "ag_max (node 0): maximum over an empty axis of x[2,0]");
+    ag_tape_free(t);
+}
