@@ -20,8 +20,9 @@
  *   meson setup build && ninja -C build
  *   ./build/examples/char_lstm [options] [text file]
  * The text defaults to /usr/share/common-licenses/GPL-3 (Debian's copy of
- * the GPL). Options: --epochs N (10), --hidden H (128), --temperature T
- * (0.7), --sample N (400 bytes), --seed S, --save FILE, --load FILE.
+ * the GPL). Options: --epochs N (10), --hidden H (128), --lr R (Adam's
+ * learning rate, 0.01), --temperature T (0.7), --sample N (400 bytes),
+ * --seed S, --save FILE, --load FILE.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ enum { SEQ = 64, BATCH = 32, EMBED = 32 };
 typedef struct options {
     const char *path, *save, *load;
     int epochs, hidden, sample;
-    double temperature;
+    double temperature, lr;
     unsigned long seed;
 } options;
 
@@ -53,14 +54,14 @@ typedef struct model {
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: char_lstm [--epochs N] [--hidden H] [--temperature T] [--sample N]\n"
-                    "                 [--seed S] [--save FILE] [--load FILE] [text file]\n");
+    fprintf(stderr, "usage: char_lstm [--epochs N] [--hidden H] [--lr R] [--temperature T]\n"
+                    "                 [--sample N] [--seed S] [--save FILE] [--load FILE] [text file]\n");
     return 2;
 }
 
 static int parse(int argc, char **argv, options *o)
 {
-    *o = (options){DEFAULT_TEXT, NULL, NULL, 10, 128, 400, 0.7, 1};
+    *o = (options){DEFAULT_TEXT, NULL, NULL, 10, 128, 400, 0.7, 1e-2, 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (a[0] != '-' || a[1] != '-') {
@@ -76,6 +77,8 @@ static int parse(int argc, char **argv, options *o)
             o->hidden = atoi(v);
         else if (!strcmp(a, "--temperature"))
             o->temperature = atof(v);
+        else if (!strcmp(a, "--lr"))
+            o->lr = atof(v);
         else if (!strcmp(a, "--sample"))
             o->sample = atoi(v);
         else if (!strcmp(a, "--seed"))
@@ -87,7 +90,7 @@ static int parse(int argc, char **argv, options *o)
         else
             return -1;
     }
-    return o->epochs >= 0 && o->hidden > 0 && o->temperature > 0 && o->sample >= 0 ? 0 : -1;
+    return o->epochs >= 0 && o->hidden > 0 && o->temperature > 0 && o->lr > 0 && o->sample >= 0 ? 0 : -1;
 }
 
 /* The whole file in memory; NULL (with a message) if it cannot be read. */
@@ -253,7 +256,7 @@ int main(int argc, char **argv)
         printf("loaded %s\n", o.load);
     }
 
-    ag_optim *opt = ag_optim_adam(m.train, &(ag_adam_opts){.lr = 3e-3});
+    ag_optim *opt = ag_optim_adam(m.train, &(ag_adam_opts){.lr = o.lr});
     size_t steps = n / (BATCH * SEQ) + 1; /* about one pass over the text per epoch */
     for (int epoch = 1; opt && epoch <= o.epochs; epoch++) {
         double total = 0;

@@ -121,14 +121,15 @@ static int train(ag_rnn_mode mode, const char *name, int steps, ag_real *xt, ag_
         }
         ag_clip_grad_norm(m.ps, 1.0); /* the plain RNN's gradients can spike */
         ag_optim_step(opt);
-        if (s % 250 == 0)
+        if (s % 250 == 0) {
             printf("%-4s step %5d  train mse %.4f\n", name, s, (double)ag_data(loss)[0]);
+            fflush(stdout);
+        }
     }
     res->name = name;
     res->params = ag_paramset_numel(m.ps);
     res->seconds = now() - start;
     res->mse = test_mse(t, &m, xt, yt);
-    fflush(stdout);
     ag_optim_free(opt);
     ag_paramset_free(m.ps);
     ag_rnn_fini(&m.rnn);
