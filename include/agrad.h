@@ -24,7 +24,7 @@
  *
  * Modules: status.h (errors, allocator), tensor.h (tensors and lifetimes),
  * tape.h (recording and backward), ops.h (primitives), op.h (defining new
- * ops), gradcheck.h (finite-difference checks).
+ * ops), gradcheck.h (finite-difference checks), threads.h (the thread pool).
  */
 #ifndef AGRAD_H
 #define AGRAD_H
@@ -36,6 +36,7 @@
 #include "agrad/ops.h"
 #include "agrad/op.h"
 #include "agrad/gradcheck.h"
+#include "agrad/threads.h"
 #include "agrad/nn.h"
 #include "agrad/optim.h"
 #include "agrad/io.h"

@@ -102,4 +102,15 @@ size_t agi_numel(const size_t *shape, int ndim, int *overflow);
 /* splitmix64 step, used by tape streams and initialisers. */
 uint64_t agi_splitmix64(uint64_t *state);
 
+/* Thread pool (lib/threads.c). Calls fn(ctx, lo, hi) on contiguous chunks
+ * that cover [0, n) exactly once, each at least min_chunk long (so small
+ * loops stay on the calling thread), some on worker threads; returns when
+ * all are done. The chunk bounds depend only on n, min_chunk and the thread
+ * count, not on which thread runs a chunk. Runs serially when called from
+ * inside a parallel region or while another thread holds the pool. fn must
+ * not depend on how [0, n) is split for its results to be independent of
+ * the thread count. */
+typedef void agi_task_fn(void *ctx, size_t lo, size_t hi);
+void agi_parallel_for(size_t n, size_t min_chunk, agi_task_fn *fn, void *ctx);
+
 #endif

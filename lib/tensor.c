@@ -13,9 +13,9 @@ typedef struct param_block {
 static ag_real global_poison_data[1] = {NAN};
 static ag_tensor global_poison = {.data = global_poison_data, .numel = 1, .flags = AGI_POISON};
 
+/* Shared by every thread: never written by the library. */
 ag_tensor *agi_global_poison(void)
 {
-    global_poison_data[0] = NAN;
     return &global_poison;
 }
 

@@ -1,10 +1,11 @@
 /* y = exp(x)     VJP: gx += gy * y   (d exp(x)/dx = exp(x), reused from the forward) */
 #include "elementwise.h"
+#include "kernels/vmath.h"
 
 static void exp_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = agi_exp(x.x[i]);
+    agi_vexp(y.len, x.x, y.x);
 }
 
 static void exp_vjp(ag_opctx *c)

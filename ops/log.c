@@ -1,11 +1,12 @@
 /* y = log(x)     VJP: gx += gy / x
  * log(0) = -inf and log(x < 0) = NaN, as in libm: the caller keeps x > 0. */
 #include "elementwise.h"
+#include "kernels/vmath.h"
 
 static void log_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = agi_log(x.x[i]);
+    agi_vlog(y.len, x.x, y.x);
 }
 
 static void log_vjp(ag_opctx *c)

@@ -3,19 +3,12 @@
 #include <string.h>
 #include "util.h"
 
-typedef struct reshape_attr {
-    int ndim;
-    int null_shape;
-    size_t shape[AG_MAX_DIMS];
-} reshape_attr;
-
 static int reshape_shape(ag_opctx *c, size_t *out, int *nd)
 {
-    const reshape_attr *a = ag_attr(c);
+    const agi_shape_attr *a = ag_attr(c);
     ag_view x = ag_in(c, 0);
-    if (a->ndim < 0 || a->ndim > AG_MAX_DIMS || a->null_shape)
-        return ag_op_fail(c, AG_EINVAL, "shape is NULL or ndim %d out of range [0, %d]", a->ndim,
-                          AG_MAX_DIMS);
+    if (agi_shape_attr_check(c, a))
+        return AG_EINVAL;
     int infer = -1;
     size_t known = 1;
     for (int d = 0; d < a->ndim; d++) {
@@ -63,11 +56,6 @@ const ag_op_def ag_op_reshape = {.name = "reshape", .n_in = 1, .shape = reshape_
 
 ag_tensor *ag_reshape(ag_tape *t, ag_tensor *x, const size_t *shape, int ndim)
 {
-    reshape_attr a;
-    memset(&a, 0, sizeof a);
-    a.ndim = ndim;
-    a.null_shape = ndim > 0 && !shape;
-    if (shape && ndim > 0 && ndim <= AG_MAX_DIMS)
-        memcpy(a.shape, shape, (size_t)ndim * sizeof *shape);
+    agi_shape_attr a = agi_shape_attr_make(shape, ndim);
     return ag_apply(t, &ag_op_reshape, &x, 1, &a, sizeof a);
 }

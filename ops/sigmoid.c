@@ -1,12 +1,13 @@
 /* y = sigmoid(x) = 1 / (1 + exp(-x))     VJP: gx += gy * y * (1 - y)
- * Computed through exp(-|x|), which never overflows (see agi_sigmoid): large
- * |x| gives 0 or 1, never NaN. */
+ * Computed through exp(-|x|), which never overflows (agi_vsigmoid, see
+ * kernels/vmath.h): large |x| gives 0 or 1, never NaN. */
 #include "elementwise.h"
+#include "kernels/vmath.h"
 
 static void sigmoid_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = agi_sigmoid(x.x[i]);
+    agi_vsigmoid(y.len, x.x, y.x);
 }
 
 static void sigmoid_vjp(ag_opctx *c)

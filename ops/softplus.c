@@ -2,24 +2,28 @@
  *
  * Stable form: log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)). exp(-|x|) is
  * in (0, 1], so nothing overflows, and log1p keeps the tail accurate where
- * exp(-|x|) is tiny (softplus(-40) = 4.2e-18, not 0). The derivative
- * sigmoid(x) is recomputed from x by the same stable formula: exactly 1/2
- * at 0. */
+ * exp(-|x|) is tiny (softplus(-40) = 4.2e-18, not 0); the kernel is
+ * agi_vsoftplus (kernels/vmath.h). The derivative sigmoid(x) is recomputed
+ * from x by agi_vsigmoid, blockwise: exactly 1/2 at 0. */
 #include "elementwise.h"
+#include "kernels/vmath.h"
 
 static void softplus_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) {
-        ag_real v = x.x[i];
-        y.x[i] = (v > 0 ? v : 0) + agi_log1p(agi_exp(-agi_fabs(v)));
-    }
+    agi_vsoftplus(y.len, x.x, y.x);
 }
 
 static void softplus_vjp(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < x.len; i++) gx.x[i] += gy.x[i] * agi_sigmoid(x.x[i]);
+    enum { BLOCK = 256 };
+    ag_real s[BLOCK]; /* sigmoid of one block of x */
+    for (size_t i = 0; i < x.len; i += BLOCK) {
+        size_t n = x.len - i < BLOCK ? x.len - i : BLOCK;
+        agi_vsigmoid(n, x.x + i, s);
+        for (size_t j = 0; j < n; j++) gx.x[i + j] += gy.x[i + j] * s[j];
+    }
 }
 
 const ag_op_def ag_op_softplus = {.name = "softplus", .n_in = 1, .shape = agi_same_shape,

@@ -1,12 +1,12 @@
-/* y = tanh(x)     VJP: gx += gy * (1 - y^2) */
-#include <math.h>
+/* y = tanh(x)     VJP: gx += gy * (1 - y^2)
+ * Forward by the vector kernel agi_vtanh (error bound in kernels/vmath.h). */
 #include "util.h"
+#include "kernels/vmath.h"
 
 static void tanh_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++)
-        y.x[i] = AG_REAL_IS_DOUBLE ? tanh(x.x[i]) : tanhf((float)x.x[i]);
+    agi_vtanh(y.len, x.x, y.x);
 }
 
 static void tanh_vjp(ag_opctx *c)

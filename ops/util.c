@@ -310,7 +310,7 @@ void agi_join_vjp(ag_opctx *c)
 #define INDEX_STACK 512
 
 ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int axis,
-                           const int64_t *idx, size_t n, size_t dim)
+                           const int64_t *idx, size_t n, size_t dim, int scatter)
 {
     union {
         agi_index_attr a;
@@ -330,6 +330,7 @@ ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int ax
     }
     a->axis = axis;
     a->bad = bad;
+    a->scatter = scatter;
     a->n = n;
     a->dim = dim;
     if (copy)
@@ -340,16 +341,28 @@ ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int ax
     return y;
 }
 
-int agi_index_check(ag_opctx *c, const agi_index_attr *a, size_t dim)
+int agi_index_shape(ag_opctx *c, size_t *out, int *nd)
 {
+    const agi_index_attr *a = ag_attr(c);
+    ag_view x = ag_in(c, 0);
+    int ax = agi_axis(a->axis, x.ndim);
+    if (ax < 0)
+        return ag_op_fail(c, AG_EINVAL, "axis %d out of range for x%s", a->axis, ag_in_shape_str(c, 0));
     if (a->bad == AGI_INDEX_NULL)
         return ag_op_fail(c, AG_EINVAL, "idx is NULL with %zu indices", a->n);
     if (a->bad == AGI_INDEX_NOMEM)
         return ag_op_fail(c, AG_ENOMEM, "out of memory copying %zu indices", a->n);
+    if (a->scatter && a->n != x.shape[ax])
+        return ag_op_fail(c, AG_EINVAL, "%zu indices for axis %d of x%s", a->n, a->axis,
+                          ag_in_shape_str(c, 0));
+    size_t dim = a->scatter ? a->dim : x.shape[ax];
     for (size_t j = 0; j < a->n; j++)
         if (a->idx[j] < 0 || (uint64_t)a->idx[j] >= dim)
             return ag_op_fail(c, AG_EINVAL, "index %lld (position %zu) out of range [0, %zu) for x%s",
                               (long long)a->idx[j], j, dim, ag_in_shape_str(c, 0));
+    memcpy(out, x.shape, (size_t)x.ndim * sizeof *out);
+    out[ax] = a->scatter ? a->dim : a->n;
+    *nd = x.ndim;
     return 0;
 }
 
@@ -380,4 +393,23 @@ void agi_index_put_add(ag_real *dst, size_t ddim, const ag_real *src, size_t out
             for (size_t k = 0; k < inner; k++) r[k] += s[k];
         }
     }
+}
+
+agi_shape_attr agi_shape_attr_make(const size_t *shape, int ndim)
+{
+    agi_shape_attr a;
+    memset(&a, 0, sizeof a);
+    a.ndim = ndim;
+    a.null_shape = ndim > 0 && !shape;
+    if (shape && ndim > 0 && ndim <= AG_MAX_DIMS)
+        memcpy(a.shape, shape, (size_t)ndim * sizeof *shape);
+    return a;
+}
+
+int agi_shape_attr_check(ag_opctx *c, const agi_shape_attr *a)
+{
+    if (a->ndim < 0 || a->ndim > AG_MAX_DIMS || a->null_shape)
+        return ag_op_fail(c, AG_EINVAL, "shape is NULL or ndim %d out of range [0, %d]", a->ndim,
+                          AG_MAX_DIMS);
+    return 0;
 }

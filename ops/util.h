@@ -24,7 +24,6 @@ int agi_same_shape(ag_opctx *c, size_t *out, int *nd);
 /* Shape rule of a broadcasting binary op. */
 int agi_bcast_shape(ag_opctx *c, size_t *out, int *nd);
 
-#endif
 
 /* Attributes of the reductions (sum, mean, max). */
 typedef struct agi_reduce_attr {
@@ -73,6 +72,7 @@ enum { AGI_INDEX_NULL = 1, AGI_INDEX_NOMEM = 2 };
 typedef struct agi_index_attr {
     int axis;
     int bad;        /* AGI_INDEX_NULL or AGI_INDEX_NOMEM: reported by the shape rule */
+    int scatter;    /* scatter_add (else gather) */
     size_t n;       /* number of indices */
     size_t dim;     /* scatter_add: size of the output along axis */
     int64_t idx[];
@@ -80,10 +80,11 @@ typedef struct agi_index_attr {
 
 /* Build the attributes (on the stack when small) and apply op to x. */
 ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int axis,
-                           const int64_t *idx, size_t n, size_t dim);
+                           const int64_t *idx, size_t n, size_t dim, int scatter);
 
-/* Validate the indices against [0, dim); reports and returns nonzero if bad. */
-int agi_index_check(ag_opctx *c, const agi_index_attr *a, size_t dim);
+/* Shape rule of both: validates axis and indices; the output is x's shape
+ * with n (gather) or dim (scatter_add) along axis. */
+int agi_index_shape(ag_opctx *c, size_t *out, int *nd);
 
 /* Rows of `inner` elements, `outer` times over:
  * take: dst[o, j, :] (+)= src[o, idx[j], :] for j < n  (src has sdim rows)
@@ -92,3 +93,17 @@ void agi_index_take(ag_real *dst, const ag_real *src, size_t outer, size_t sdim,
                     const int64_t *idx, size_t n, int accumulate);
 void agi_index_put_add(ag_real *dst, size_t ddim, const ag_real *src, size_t outer, size_t inner,
                        const int64_t *idx, size_t n);
+
+/* A shape given as an attribute (reshape, bernoulli). */
+typedef struct agi_shape_attr {
+    int ndim;
+    int null_shape; /* shape was NULL with ndim > 0 */
+    size_t shape[AG_MAX_DIMS];
+} agi_shape_attr;
+
+agi_shape_attr agi_shape_attr_make(const size_t *shape, int ndim);
+
+/* Report a NULL shape or an ndim out of range; 0 if the shape is usable. */
+int agi_shape_attr_check(ag_opctx *c, const agi_shape_attr *a);
+
+#endif

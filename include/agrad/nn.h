@@ -327,6 +327,188 @@ AG_API ag_tensor *ag_softmax_cross_entropy(ag_tape *t, ag_tensor *logits,
 
 /* ---- section: convolution and pooling ---- */
 
+/**
+ * @brief  2-d convolution (cross-correlation, as in PyTorch's F.conv2d):
+ *         y[n, o, i, j] = b[o] + sum over c, a, e of
+ *         w[o, c, a, e] x[n, c, i*stride + a*dilation - pad, j*stride + e*dilation - pad],
+ *         with zeros outside the image.
+ *
+ * Composed as unfold (with the padding) -> matmul with w as [out_c, in_c*kh*kw]
+ * -> reshape to NCHW -> + bias; its gradient comes from those ops.
+ * @param  t         Tape that records the ops and owns the result.
+ * @param  x         Input [N, in_c, H, W].
+ * @param  w         Weight [out_c, in_c, kh, kw].
+ * @param  b         Bias [out_c], or NULL for none.
+ * @param  stride    Step between windows, both axes; 0 means 1.
+ * @param  pad       Zero padding on every side.
+ * @param  dilation  Spacing of the kernel taps; 0 means 1.
+ * @return [N, out_c, oh, ow] with oh = (H + 2 pad - dilation (kh - 1) - 1) / stride + 1
+ *         (likewise ow), owned by @p t. Poisoned, with the shapes in the
+ *         tape's message, if the channels differ, the kernel is larger than
+ *         the padded input, or a shape is malformed.
+ */
+AG_API ag_tensor *ag_conv2d_fn(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b,
+                               size_t stride, size_t pad, size_t dilation);
+
+/** @brief 2-d convolution layer, PyTorch's nn.Conv2d layout. */
+typedef struct ag_conv2d {
+    ag_tensor *weight; /*!< [out_c, in_c, kh, kw] parameter */
+    ag_tensor *bias;   /*!< [out_c] parameter, or NULL */
+    size_t in_c;       /*!< input channels */
+    size_t out_c;      /*!< output channels */
+    size_t kh;         /*!< kernel height */
+    size_t kw;         /*!< kernel width */
+    size_t stride;     /*!< step between windows */
+    size_t pad;        /*!< zero padding on every side */
+    size_t dilation;   /*!< spacing of the kernel taps (1 after init; may be changed) */
+} ag_conv2d;
+
+/**
+ * @brief  Create the parameters of a conv2d layer, initialised as PyTorch's
+ *         nn.Conv2d: weight and bias from U(-k, k), k = 1 / sqrt(in_c kh kw).
+ * @param  c       Layer to fill in; release with ag_conv2d_fini().
+ * @param  in_c    Input channels (> 0).
+ * @param  out_c   Output channels (> 0).
+ * @param  kh      Kernel height (> 0).
+ * @param  kw      Kernel width (> 0).
+ * @param  stride  Step between windows; 0 means 1.
+ * @param  pad     Zero padding on every side (e.g. kh / 2 keeps the size for odd kh).
+ * @param  bias    Nonzero to create a bias.
+ * @param  r       Generator for the initial values.
+ * @return AG_OK, AG_EINVAL or AG_ENOMEM (then @p c holds no parameter; see
+ *         ag_last_errmsg()).
+ */
+AG_API int ag_conv2d_init(ag_conv2d *c, size_t in_c, size_t out_c, size_t kh, size_t kw,
+                          size_t stride, size_t pad, int bias, ag_rng *r);
+
+/** @brief Free the parameters of a layer and zero the struct. NULL or a zeroed layer is harmless. */
+AG_API void ag_conv2d_fini(ag_conv2d *c);
+
+/**
+ * @brief  Apply the layer: ag_conv2d_fn() with its weight, bias and geometry.
+ * @param  t  Tape.
+ * @param  c  Layer.
+ * @param  x  Input [N, in_c, H, W].
+ * @return [N, out_c, oh, ow], owned by @p t (poisoned on error).
+ */
+AG_API ag_tensor *ag_conv2d_forward(ag_tape *t, const ag_conv2d *c, ag_tensor *x);
+
+/**
+ * @brief  Add the layer's parameters to a set as "<prefix>.weight" and "<prefix>.bias".
+ * @param  c       Layer.
+ * @param  s       Set to add to.
+ * @param  prefix  Name prefix, e.g. "conv1".
+ * @return AG_OK or the error of ag_paramset_add().
+ */
+AG_API int ag_conv2d_params(const ag_conv2d *c, ag_paramset *s, const char *prefix);
+
+/**
+ * @brief  1-d convolution over sequences (PyTorch's F.conv1d):
+ *         y[n, o, i] = b[o] + sum over c, a of w[o, c, a] x[n, c, i*stride + a*dilation - pad].
+ *         A conv2d of height 1.
+ * @param  t         Tape that records the ops and owns the result.
+ * @param  x         Input [N, in_c, L].
+ * @param  w         Weight [out_c, in_c, k].
+ * @param  b         Bias [out_c], or NULL.
+ * @param  stride    Step between windows; 0 means 1.
+ * @param  pad       Zero padding at both ends.
+ * @param  dilation  Spacing of the taps; 0 means 1.
+ * @return [N, out_c, (L + 2 pad - dilation (k - 1) - 1) / stride + 1], owned by
+ *         @p t (poisoned, with the shapes named, on a mismatch).
+ */
+AG_API ag_tensor *ag_conv1d_fn(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b,
+                               size_t stride, size_t pad, size_t dilation);
+
+/** @brief 1-d convolution layer, PyTorch's nn.Conv1d layout. */
+typedef struct ag_conv1d {
+    ag_tensor *weight; /*!< [out_c, in_c, k] parameter */
+    ag_tensor *bias;   /*!< [out_c] parameter, or NULL */
+    size_t in_c;       /*!< input channels */
+    size_t out_c;      /*!< output channels */
+    size_t k;          /*!< kernel length */
+    size_t stride;     /*!< step between windows */
+    size_t pad;        /*!< zero padding at both ends */
+    size_t dilation;   /*!< spacing of the taps (1 after init; may be changed) */
+} ag_conv1d;
+
+/**
+ * @brief  Create the parameters of a conv1d layer, initialised as PyTorch's
+ *         nn.Conv1d: weight and bias from U(-k, k), k = 1 / sqrt(in_c ksize).
+ * @param  c       Layer to fill in; release with ag_conv1d_fini().
+ * @param  in_c    Input channels (> 0).
+ * @param  out_c   Output channels (> 0).
+ * @param  ksize   Kernel length (> 0).
+ * @param  stride  Step between windows; 0 means 1.
+ * @param  pad     Zero padding at both ends.
+ * @param  bias    Nonzero to create a bias.
+ * @param  r       Generator for the initial values.
+ * @return AG_OK, AG_EINVAL or AG_ENOMEM (then @p c holds no parameter).
+ */
+AG_API int ag_conv1d_init(ag_conv1d *c, size_t in_c, size_t out_c, size_t ksize, size_t stride,
+                          size_t pad, int bias, ag_rng *r);
+
+/** @brief Free the parameters of a layer and zero the struct. NULL or a zeroed layer is harmless. */
+AG_API void ag_conv1d_fini(ag_conv1d *c);
+
+/**
+ * @brief  Apply the layer: ag_conv1d_fn() with its weight, bias and geometry.
+ * @param  t  Tape.
+ * @param  c  Layer.
+ * @param  x  Input [N, in_c, L].
+ * @return [N, out_c, L_out], owned by @p t (poisoned on error).
+ */
+AG_API ag_tensor *ag_conv1d_forward(ag_tape *t, const ag_conv1d *c, ag_tensor *x);
+
+/**
+ * @brief  Add the layer's parameters to a set as "<prefix>.weight" and "<prefix>.bias".
+ * @param  c       Layer.
+ * @param  s       Set to add to.
+ * @param  prefix  Name prefix.
+ * @return AG_OK or the error of ag_paramset_add().
+ */
+AG_API int ag_conv1d_params(const ag_conv1d *c, ag_paramset *s, const char *prefix);
+
+/**
+ * @brief  2-d max pooling (PyTorch's F.max_pool2d): the maximum of each
+ *         kernel x kernel window. Padding counts as -infinity, so it is never
+ *         the maximum. Composed as unfold -> max over the window axis; tied
+ *         maxima share the gradient.
+ * @param  t       Tape that records the ops and owns the result.
+ * @param  x       Input [N, C, H, W].
+ * @param  kernel  Window size (> 0).
+ * @param  stride  Step between windows; 0 means @p kernel (PyTorch's default).
+ * @param  pad     Padding on every side, at most kernel / 2.
+ * @return [N, C, oh, ow], oh = (H + 2 pad - kernel) / stride + 1, owned by
+ *         @p t; poisoned (shapes named) if the window does not fit.
+ */
+AG_API ag_tensor *ag_maxpool2d(ag_tape *t, ag_tensor *x, size_t kernel, size_t stride,
+                               size_t pad);
+
+/**
+ * @brief  2-d average pooling (PyTorch's F.avg_pool2d with its defaults):
+ *         the mean of each kernel x kernel window, padding counted as zeros
+ *         (count_include_pad: every window divides by kernel^2). Composed as
+ *         unfold -> mean over the window axis.
+ * @param  t       Tape that records the ops and owns the result.
+ * @param  x       Input [N, C, H, W].
+ * @param  kernel  Window size (> 0).
+ * @param  stride  Step between windows; 0 means @p kernel.
+ * @param  pad     Zero padding on every side, at most kernel / 2.
+ * @return [N, C, oh, ow], owned by @p t; poisoned (shapes named) if the
+ *         window does not fit.
+ */
+AG_API ag_tensor *ag_avgpool2d(ag_tape *t, ag_tensor *x, size_t kernel, size_t stride,
+                               size_t pad);
+
+/**
+ * @brief  Global average pooling: the mean of each channel over its whole
+ *         image, [N, C, H, W] -> [N, C] (a dense head can follow directly).
+ * @param  t  Tape.
+ * @param  x  Input [N, C, H, W].
+ * @return [N, C], owned by @p t (poisoned if @p x is not 4-d).
+ */
+AG_API ag_tensor *ag_global_avgpool2d(ag_tape *t, ag_tensor *x);
+
 /* ---- end section ---- */
 
 /* ---- section: recurrent layers ---- */

@@ -45,7 +45,7 @@ typedef struct ag_view {
 /** @brief Definition of a primitive op. */
 typedef struct ag_op_def {
     const char *name; /*!< short name; errors print it as "ag_<name>" */
-    int n_in;         /*!< number of inputs, or -1 for any number >= 1 */
+    int n_in;         /*!< number of inputs (0 for a source op such as ag_bernoulli()), or -1 for any number >= 1 */
     int (*shape)(ag_opctx *c, size_t *out_shape, int *out_ndim); /*!< validate, set output shape */
     void (*forward)(ag_opctx *c); /*!< compute the output */
     void (*vjp)(ag_opctx *c);     /*!< accumulate input gradients; NULL: no gradient flows */
@@ -55,7 +55,7 @@ typedef struct ag_op_def {
  * @brief  Apply an op: validate, allocate the output, compute it, record it.
  * @param  t          Tape that records the node and owns the output.
  * @param  op         The op's definition (its address identifies it).
- * @param  in         @p n_in input tensors.
+ * @param  in         @p n_in input tensors (may be NULL when @p n_in is 0).
  * @param  n_in       Number of inputs (must match op->n_in unless it is -1).
  * @param  attr       Attributes, copied into tape memory; may be NULL.
  * @param  attr_size  Size of @p attr in bytes.

@@ -248,10 +248,8 @@ AG_API ag_tensor *ag_unfold(ag_tape *t, ag_tensor *x, const ag_window2d *win);
  */
 AG_API ag_tensor *ag_fold(ag_tape *t, ag_tensor *cols, size_t h, size_t w, const ag_window2d *win);
 
-/** @brief Descriptor of ag_unfold() (see op.h); its address identifies the op. */
-AG_API extern const struct ag_op_def ag_op_unfold;
-/** @brief Descriptor of ag_fold() (see op.h); its address identifies the op. */
-AG_API extern const struct ag_op_def ag_op_fold;
+AG_API extern const ag_op_def ag_op_unfold; /*!< ag_unfold(); attr: ag_window2d (normalised) */
+AG_API extern const ag_op_def ag_op_fold;   /*!< ag_fold(); attr: ag_window2d, then size_t h, w */
 /** @} */
 
 /* core, elementwise */
@@ -293,6 +291,11 @@ AG_API extern const ag_op_def ag_op_slice;     /*!< ag_slice() */
 AG_API extern const ag_op_def ag_op_pad;       /*!< ag_pad() */
 AG_API extern const ag_op_def ag_op_concat;    /*!< ag_concat() */
 AG_API extern const ag_op_def ag_op_stack;     /*!< ag_stack() */
+AG_API extern const ag_op_def ag_op_gather;    /*!< ag_gather() */
+AG_API extern const ag_op_def ag_op_scatter_add; /*!< ag_scatter_add() */
+AG_API extern const ag_op_def ag_op_stop_gradient; /*!< ag_stop_gradient() */
+AG_API extern const ag_op_def ag_op_where;     /*!< ag_where() */
+AG_API extern const ag_op_def ag_op_bernoulli; /*!< ag_bernoulli(): no inputs */
 /** @} */
 
 #ifdef __cplusplus

@@ -1,8 +1,425 @@
-/* GEMM entry point: chooses the kernel. */
+/* GEMM driver, after BLIS: op(A) is packed into MR-tall micro-panels and
+ * op(B) into NR-wide ones, and a register-blocked micro-kernel computes
+ * MR x NR tiles of C from them, k blocked by KC:
+ *
+ *   for jc in n step NC          B block (kc x nc) stays in L2
+ *     for pc in k step KC        C = alpha A[:, pc] B[pc, :] + (pc ? 1 : beta) C
+ *       for ir step MR           A micro-panel (MR x kc) stays in L1
+ *         for jr step NR         B micro-panels stream from L2
+ *           micro-kernel
+ *
+ * When the packed operands fit in PACK_SHARED_MAX bytes (every problem of
+ * the training workloads), both are packed whole, once, by all threads
+ * together, then the threads share them to compute disjoint tiles of C. A
+ * larger problem is split into column (or row) ranges of C, each packing
+ * its blocks privately (mc x kc of A, kc x nc of B) as it goes; there the
+ * product is large enough for the repeated packing not to matter.
+ *
+ * Packing reads op(A), op(B) through their strides, so every transpose
+ * combination costs the same and none is materialised; it zero-pads partial
+ * panels, and the micro-kernel masks its stores, so edge tiles take the fast
+ * path. The k blocking depends only on k and the kernel, and threads split
+ * only whole MR or NR tiles of C, so each element of C sees the same
+ * operations for any thread count. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
 #include "kernels.h"
+
+/* Work is handed to other threads only in pieces of at least this many
+ * flops (or elements packed): a parallel region costs some microseconds. */
+#define MIN_FLOPS_PER_CHUNK 1.5e6
+#define MIN_PACK_PER_CHUNK 32768.0
+/* Largest packed copy of both operands made for the shared path. */
+#define PACK_SHARED_MAX ((size_t)16 << 20)
+static size_t pack_shared_max = PACK_SHARED_MAX;
+
+/* ---- dispatch ---- */
+
+static const agi_gemm_kernel *chosen;
+static int chosen_set;
+static pthread_once_t dispatch_once = PTHREAD_ONCE_INIT;
+
+/* Kernel by name among the supported ones; *found tells whether the name
+ * was known and supported ("ref" gives NULL, found). */
+static const agi_gemm_kernel *lookup(const char *name, int *found)
+{
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 8);
+    *found = 1;
+    if (strcmp(name, "ref") == 0)
+        return NULL;
+    for (size_t i = 0; i < nv; i++)
+        if (strcmp(v[i]->name, name) == 0)
+            return v[i];
+    *found = 0;
+    return NULL;
+}
+
+static void choose(void)
+{
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 8);
+    chosen = nv ? v[0] : NULL;
+    const char *e = getenv("AGRAD_KERNEL");
+    if (e) {
+        int found;
+        const agi_gemm_kernel *k = lookup(e, &found);
+        if (found)
+            chosen = k;
+    }
+    chosen_set = 1;
+}
+
+static void dispatch_init(void)
+{
+    if (!chosen_set)
+        choose();
+}
+
+const agi_gemm_kernel *agi_gemm_current(void)
+{
+    pthread_once(&dispatch_once, dispatch_init);
+    return chosen;
+}
+
+const char *agi_gemm_name(void)
+{
+    const agi_gemm_kernel *k = agi_gemm_current();
+    return k ? k->name : "ref";
+}
+
+int agi_gemm_select(const char *name)
+{
+    pthread_once(&dispatch_once, dispatch_init);
+    if (!name) {
+        choose();
+        return 1;
+    }
+    int found;
+    const agi_gemm_kernel *k = lookup(name, &found);
+    if (found)
+        chosen = k;
+    return found;
+}
+
+/* ---- per-thread packing buffers ---- */
+
+/* One block per thread: a header holding its size, then the 64-byte aligned
+ * packing area. Grown when a call needs more, never shrunk. */
+typedef struct packbuf {
+    size_t bytes; /* whole allocation */
+    size_t cap;   /* usable elements */
+} packbuf;
+
+#define PACK_HDR 64
+
+static pthread_key_t buf_key;
+static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
+
+static void buf_free(void *p)
+{
+    packbuf *b = p;
+    if (b)
+        agi_free(b, b->bytes);
+}
+
+static void release_at_exit(void)
+{
+    agi_gemm_release();
+}
+
+static void buf_init(void)
+{
+    pthread_key_create(&buf_key, buf_free);
+    atexit(release_at_exit);
+}
+
+void agi_gemm_release(void)
+{
+    pthread_once(&buf_once, buf_init);
+    buf_free(pthread_getspecific(buf_key));
+    pthread_setspecific(buf_key, NULL);
+}
+
+/* The calling thread's buffer with room for n elements, or NULL. */
+static ag_real *pack_buffer(size_t n)
+{
+    pthread_once(&buf_once, buf_init);
+    packbuf *b = pthread_getspecific(buf_key);
+    if (!b || b->cap < n) {
+        buf_free(b);
+        pthread_setspecific(buf_key, NULL);
+        size_t bytes = PACK_HDR + n * sizeof(ag_real) + 64;
+        b = agi_alloc(bytes);
+        if (!b)
+            return NULL;
+        b->bytes = bytes;
+        b->cap = n;
+        pthread_setspecific(buf_key, b);
+    }
+    uintptr_t p = (uintptr_t)b + PACK_HDR;
+    return (ag_real *)((p + 63) & ~(uintptr_t)63);
+}
+
+/* ---- packing ---- */
+
+/* Packs len x kc values X[r*rs + p*cs] (r < len, p < kc) into W-wide
+ * micro-panels: panel q holds dst[q*W*kc + p*W + w] = X[(q*W + w)*rs + p*cs],
+ * zero where q*W + w >= len. A block of op(A) is packed with r = row of C
+ * and W = MR, a block of op(B) with r = column of C and W = NR; the strides
+ * express the transposes. */
+static void pack(const ag_real *X, size_t rs, size_t cs, size_t len, size_t kc, size_t W,
+                 ag_real *dst)
+{
+    for (size_t r0 = 0; r0 < len; r0 += W, dst += W * kc) {
+        size_t w = len - r0 < W ? len - r0 : W;
+        if (rs == 1) { /* W consecutive values per p */
+            for (size_t p = 0; p < kc; p++) {
+                ag_real *d = dst + p * W;
+                memcpy(d, X + r0 + p * cs, w * sizeof *d);
+                for (size_t i = w; i < W; i++) d[i] = 0;
+            }
+        } else if (cs == 1 && W <= 32) {
+            /* Rows read side by side: W sequential streams the prefetcher
+             * follows, and contiguous writes. */
+            const ag_real *row[32];
+            for (size_t i = 0; i < w; i++) row[i] = X + (r0 + i) * rs;
+            for (size_t p = 0; p < kc; p++) {
+                ag_real *d = dst + p * W;
+                for (size_t i = 0; i < w; i++) d[i] = row[i][p];
+                for (size_t i = w; i < W; i++) d[i] = 0;
+            }
+        } else {
+            for (size_t i = 0; i < w; i++) {
+                const ag_real *s = X + (r0 + i) * rs;
+                for (size_t p = 0; p < kc; p++) dst[p * W + i] = s[p * cs];
+            }
+            for (size_t i = w; i < W; i++)
+                for (size_t p = 0; p < kc; p++) dst[p * W + i] = 0;
+        }
+    }
+}
+
+/* ---- the blocked product ---- */
+
+/* Packing space of problems this small (elements) lives on the stack. */
+#define SMALL_LEN (16384 / sizeof(ag_real))
+/* Used, one thread at a time, when a packing buffer cannot be allocated: it
+ * holds one MR x kc and one kc x NR micro-panel of any kernel (kc <= 256,
+ * MR + NR <= 64). */
+#define EMERGENCY_LEN (256 * 64 + 64)
+static _Alignas(64) ag_real emergency_buf[EMERGENCY_LEN];
+static pthread_mutex_t emergency_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct gemm_args {
+    const agi_gemm_kernel *kern;
+    int ta, tb, split_n;
+    size_t m, n, k, kc; /* kc: the k block, the same for every thread */
+    ag_real alpha, beta;
+    const ag_real *A, *B;
+    size_t lda, ldb, ldc;
+    ag_real *C;
+    /* Shared path: pa panels of op(A), each MR x k, and pb of op(B), each
+     * k x NR, packed whole: the block of rows [pc, pc+kc) of a panel starts
+     * pc*MR (pc*NR) elements into it. */
+    ag_real *ap, *bp;
+    size_t pa, pb;
+} gemm_args;
+
+static size_t round_up(size_t x, size_t r)
+{
+    return (x + r - 1) / r * r;
+}
+
+/* C[i0:i1, j0:j1] with the kernel; i0 and j0 are multiples of MR and NR. */
+static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size_t j1)
+{
+    const agi_gemm_kernel *K = g->kern;
+    size_t MR = K->mr, NR = K->nr;
+    size_t mcb = round_up(i1 - i0, MR), ncb = round_up(j1 - j0, NR);
+    mcb = mcb < K->mc ? mcb : K->mc;
+    ncb = ncb < K->nc ? ncb : K->nc;
+    size_t a_len = round_up(g->kc * mcb, 64 / sizeof(ag_real)); /* keeps bp aligned */
+    _Alignas(64) ag_real small[SMALL_LEN];
+    ag_real *ap = small;
+    int emergency = 0;
+    if (a_len + g->kc * ncb > SMALL_LEN && !(ap = pack_buffer(a_len + g->kc * ncb))) {
+        if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
+            agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
+                         g->A + (g->ta ? i0 : i0 * g->lda), g->lda,
+                         g->B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta,
+                         g->C + i0 * g->ldc + j0, g->ldc);
+            return;
+        }
+        /* Out of memory: the static buffer, one tile at a time. mc and nc
+         * change no element's operations, so the result is the same. */
+        pthread_mutex_lock(&emergency_lock);
+        emergency = 1;
+        ap = emergency_buf;
+        mcb = MR;
+        ncb = NR;
+        a_len = round_up(g->kc * MR, 64 / sizeof(ag_real));
+    }
+    ag_real *bp = ap + a_len;
+    for (size_t jc = j0; jc < j1; jc += ncb) {
+        size_t nc = j1 - jc < ncb ? j1 - jc : ncb;
+        for (size_t pc = 0; pc < g->k; pc += g->kc) {
+            size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
+            ag_real beta = pc == 0 ? g->beta : 1;
+            if (g->tb) /* op(B)[p][j] = B[j][p] */
+                pack(g->B + jc * g->ldb + pc, g->ldb, 1, nc, kc, NR, bp);
+            else
+                pack(g->B + pc * g->ldb + jc, 1, g->ldb, nc, kc, NR, bp);
+            for (size_t ic = i0; ic < i1; ic += mcb) {
+                size_t mc = i1 - ic < mcb ? i1 - ic : mcb;
+                if (g->ta) /* op(A)[i][p] = A[p][i] */
+                    pack(g->A + pc * g->lda + ic, 1, g->lda, mc, kc, MR, ap);
+                else
+                    pack(g->A + ic * g->lda + pc, g->lda, 1, mc, kc, MR, ap);
+                for (size_t ir = 0; ir < mc; ir += MR) {
+                    size_t mr = mc - ir < MR ? mc - ir : MR;
+                    ag_real *c = g->C + (ic + ir) * g->ldc + jc;
+                    for (size_t jr = 0; jr < nc; jr += NR)
+                        K->ukr(kc, ap + ir * kc, bp + jr * kc, c + jr, g->ldc, mr,
+                               nc - jr < NR ? nc - jr : NR, g->alpha, beta);
+                }
+            }
+        }
+    }
+    if (emergency)
+        pthread_mutex_unlock(&emergency_lock);
+}
+
+/* Tiles [lo, hi) of the split dimension. */
+static void gemm_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    if (g->split_n) {
+        size_t NR = g->kern->nr, j1 = hi * NR;
+        gemm_block(g, 0, g->m, lo * NR, j1 < g->n ? j1 : g->n);
+    } else {
+        size_t MR = g->kern->mr, i1 = hi * MR;
+        gemm_block(g, lo * MR, i1 < g->m ? i1 : g->m, 0, g->n);
+    }
+}
+
+/* Shared path, phase 1: units [0, pa) are panels of op(A), then pb panels
+ * of op(B). */
+static void pack_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    size_t MR = g->kern->mr, NR = g->kern->nr, k = g->k;
+    if (lo < g->pa) {
+        size_t u1 = hi < g->pa ? hi : g->pa, i0 = lo * MR, i1 = u1 * MR < g->m ? u1 * MR : g->m;
+        if (g->ta) /* op(A)[i][p] = A[p][i] */
+            pack(g->A + i0, 1, g->lda, i1 - i0, k, MR, g->ap + lo * MR * k);
+        else
+            pack(g->A + i0 * g->lda, g->lda, 1, i1 - i0, k, MR, g->ap + lo * MR * k);
+        lo = u1;
+    }
+    if (lo < hi) {
+        size_t j0 = (lo - g->pa) * NR, j1 = (hi - g->pa) * NR < g->n ? (hi - g->pa) * NR : g->n;
+        if (g->tb) /* op(B)[p][j] = B[j][p] */
+            pack(g->B + j0 * g->ldb, g->ldb, 1, j1 - j0, k, NR, g->bp + j0 * k);
+        else
+            pack(g->B + j0, 1, g->ldb, j1 - j0, k, NR, g->bp + j0 * k);
+    }
+}
+
+/* Shared path, phase 2: panels [lo, hi) of the split dimension. */
+static void compute_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    const agi_gemm_kernel *K = g->kern;
+    size_t MR = K->mr, NR = K->nr, k = g->k, ncp = K->nc / NR; /* NC in panels */
+    size_t ir0 = g->split_n ? 0 : lo, ir1 = g->split_n ? g->pa : hi;
+    size_t jr0 = g->split_n ? lo : 0, jr1 = g->split_n ? hi : g->pb;
+    for (size_t jc = jr0; jc < jr1; jc += ncp) {
+        size_t jc1 = jr1 - jc < ncp ? jr1 : jc + ncp;
+        for (size_t pc = 0; pc < k; pc += g->kc) {
+            size_t kc = k - pc < g->kc ? k - pc : g->kc;
+            ag_real beta = pc == 0 ? g->beta : 1;
+            for (size_t ir = ir0; ir < ir1; ir++) {
+                size_t i = ir * MR, mr = g->m - i < MR ? g->m - i : MR;
+                const ag_real *a = g->ap + ir * MR * k + pc * MR;
+                for (size_t jr = jc; jr < jc1; jr++) {
+                    size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
+                    K->ukr(kc, a, g->bp + jr * NR * k + pc * NR, g->C + i * g->ldc + j, g->ldc,
+                           mr, nr, g->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+/* The reference split over rows: each row of C is computed the same way
+ * whatever the split. */
+static void ref_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    agi_gemm_ref(g->ta, g->tb, hi - lo, g->n, g->k, g->alpha, g->A + (g->ta ? lo : lo * g->lda),
+                 g->lda, g->B, g->ldb, g->beta, g->C + lo * g->ldc, g->ldc);
+}
+
+void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
+                   ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
+                   ag_real beta, ag_real *C, size_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
+                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C};
+    double flops = 2.0 * (double)m * (double)n * (double)k;
+    if (!kern || k == 0) {
+        size_t per_row = (size_t)(MIN_FLOPS_PER_CHUNK / (2.0 * (double)n * (double)(k + 1))) + 1;
+        agi_parallel_for(m, per_row, ref_task, &g);
+        return;
+    }
+    /* The narrower sibling when it pads m clearly less (it is a little
+     * slower per flop). */
+    if (kern->narrow && 100 * round_up(m, kern->narrow->mr) < 92 * round_up(m, kern->mr))
+        kern = g.kern = kern->narrow;
+    /* k blocks of equal size (to a multiple of 8) rather than a short tail. */
+    size_t nkb = (k + kern->kc - 1) / kern->kc;
+    g.kc = round_up((k + nkb - 1) / nkb, 8);
+    g.kc = g.kc < k ? g.kc : k;
+    /* Split the larger dimension (on the private path each thread packs
+     * the whole of the other operand). */
+    g.pa = (m + kern->mr - 1) / kern->mr;
+    g.pb = (n + kern->nr - 1) / kern->nr;
+    g.split_n = n >= m;
+    size_t tiles = g.split_n ? g.pb : g.pa;
+    double per_tile = flops / (double)tiles;
+    size_t min_tiles = (size_t)(MIN_FLOPS_PER_CHUNK / per_tile) + 1;
+    size_t a_len = round_up(g.pa * kern->mr * k, 64 / sizeof(ag_real)); /* keeps bp aligned */
+    size_t len = a_len + g.pb * kern->nr * k;
+    if (len <= pack_shared_max / sizeof(ag_real)) {
+        _Alignas(64) ag_real small[SMALL_LEN];
+        ag_real *buf = len <= SMALL_LEN ? small : pack_buffer(len);
+        if (buf) {
+            g.ap = buf;
+            g.bp = buf + a_len;
+            size_t per_unit = (kern->mr > kern->nr ? kern->mr : kern->nr) * k;
+            agi_parallel_for(g.pa + g.pb, (size_t)(MIN_PACK_PER_CHUNK / (double)per_unit) + 1,
+                             pack_task, &g);
+            agi_parallel_for(tiles, min_tiles, compute_task, &g);
+            return;
+        }
+    }
+    agi_parallel_for(tiles, min_tiles, gemm_task, &g);
+}
+
+size_t agi_gemm_set_shared_max(size_t bytes)
+{
+    size_t old = pack_shared_max;
+    pack_shared_max = bytes == (size_t)-1 ? PACK_SHARED_MAX : bytes;
+    return old;
+}
 
 void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A,
               size_t lda, const ag_real *B, size_t ldb, ag_real beta, ag_real *C, size_t ldc)
 {
-    agi_gemm_ref(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    agi_gemm_with(agi_gemm_current(), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -16,4 +16,61 @@ void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const
 void agi_gemm_ref(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A,
                   size_t lda, const ag_real *B, size_t ldb, ag_real beta, ag_real *C, size_t ldc);
 
+/* A register-blocked micro-kernel computes one MR x NR tile of C from packed
+ * panels: a holds k columns of MR values (a[p*MR + i] = op(A)[i][p]), b holds
+ * k rows of NR values (b[p*NR + j] = op(B)[p][j]), both zero-padded and
+ * 64-byte aligned. With acc[i][j] = sum_p a[p*MR+i] b[p*NR+j], accumulated by
+ * one FMA per p in increasing p from zero, it stores, for i < mr and j < nr
+ * only:
+ *     beta == 0:  c[i*ldc + j] = alpha * acc[i][j]
+ *     otherwise:  c[i*ldc + j] = fma(alpha, acc[i][j], beta * c[i*ldc + j])
+ * Every element of C therefore sees the same operations whatever tile,
+ * thread or edge it falls in. */
+typedef void agi_gemm_ukr(size_t k, const ag_real *a, const ag_real *b, ag_real *c, size_t ldc,
+                          size_t mr, size_t nr, ag_real alpha, ag_real beta);
+
+/* A micro-kernel with its tile and cache-block sizes (in elements):
+ * mc x kc blocks of A and kc x nc blocks of B are packed. mc is a multiple
+ * of mr, nc of nr. */
+typedef struct agi_gemm_kernel agi_gemm_kernel;
+struct agi_gemm_kernel {
+    const char *name;
+    agi_gemm_ukr *ukr;
+    size_t mr, nr, mc, kc, nc;
+    /* Optional sibling with fewer rows (the same kc and nr), used when it
+     * pads m less: the result is the same, element by element. */
+    const agi_gemm_kernel *narrow;
+};
+
+/* Variants compiled in and supported by this CPU, best first; returns how
+ * many (at most max) were written to out. "ref" is not listed: it is
+ * agi_gemm_ref, which has no micro-kernel. */
+size_t agi_gemm_variants(const agi_gemm_kernel **out, size_t max);
+
+/* The variant agi_gemm uses: NULL means the reference. Chosen on first use
+ * from the CPU and AGRAD_KERNEL=ref|avx2|avx512 (an unknown or unsupported
+ * name is ignored). */
+const agi_gemm_kernel *agi_gemm_current(void);
+/* Name of the variant agi_gemm uses ("ref", "avx2", "avx512"). */
+const char *agi_gemm_name(void);
+/* Forces a variant by name (NULL: choose again from the CPU and the
+ * environment). Returns 0 if the name is unknown or unsupported here, in
+ * which case nothing changes. Not thread-safe against concurrent GEMMs. */
+int agi_gemm_select(const char *name);
+
+/* agi_gemm with the given micro-kernel (NULL: the reference). */
+void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
+                   ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
+                   ag_real beta, ag_real *C, size_t ldc);
+
+/* Largest packed copy of both operands (bytes) for which GEMM packs them
+ * whole and shares them between threads; larger problems pack blocks per
+ * thread. (size_t)-1 restores the default. Returns the previous value. For
+ * tests and benchmarks; not thread-safe against concurrent GEMMs. */
+size_t agi_gemm_set_shared_max(size_t bytes);
+
+/* Frees the calling thread's packing buffers (they are also freed when the
+ * thread exits, and the main thread's at exit). */
+void agi_gemm_release(void);
+
 #endif

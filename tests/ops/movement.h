@@ -17,6 +17,15 @@ static inline ag_tensor *weighted_loss(ag_tape *t, ag_tensor *y)
     return ag_sum_all(t, ag_mul(t, ag_mul(t, y, ag_tanh(t, y)), w));
 }
 
+/* weighted_loss(y) plus a term in x recorded after y: x's gradient is then
+ * already nonzero when the VJP of the op that made y runs, so a VJP that
+ * overwrites instead of accumulating is caught. */
+static inline ag_tensor *loss_with_direct(ag_tape *t, ag_tensor *y, ag_tensor *x)
+{
+    ag_tensor *l = weighted_loss(t, y);
+    return ag_add(t, l, weighted_loss(t, x));
+}
+
 /* Values 0, 1, 2, ... as a tape tensor of the given shape. */
 static inline ag_tensor *iota(ag_tape *t, const size_t *shape, int nd)
 {

@@ -59,7 +59,7 @@ static int NAX, KEEP;
 static ag_tensor *f_max(ag_tape *t, void *ctx)
 {
     (void)ctx;
-    return weighted_loss(t, ag_max(t, P[0], AX, NAX, KEEP));
+    return loss_with_direct(t, ag_max(t, P[0], AX, NAX, KEEP), P[0]);
 }
 
 Test(max, gradcheck)

@@ -1,0 +1,246 @@
+/* Persistent worker pool. Workers sleep on a condition variable between
+ * parallel regions. A region posts one job: [0, n) cut into contiguous
+ * chunks whose bounds depend only on n and the chunk count. The caller and
+ * the workers claim chunks one at a time from a shared counter, so a worker
+ * that the OS is slow to schedule delays nothing: the others take its
+ * chunks. One region runs at a time; a caller that finds the pool busy, or
+ * that is itself inside a region, runs the whole loop serially (callers'
+ * results never depend on the split).
+ * Training loops post regions back to back, so a worker spins for a short
+ * while after a job before it sleeps, and the caller spins before it waits:
+ * a futex wake-up costs tens of microseconds on a busy machine. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define MAX_THREADS 64
+/* Chunks per thread: small enough pieces to even out uneven progress. */
+#define CHUNKS_PER_THREAD 4
+/* Spin iterations (each a pause instruction, some tens of cycles) before
+ * sleeping: about 20-50 microseconds. */
+#define SPIN 2000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;   /* guards the job state */
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;     /* a job was posted, or quit */
+static pthread_cond_t done = PTHREAD_COND_INITIALIZER;     /* every chunk finished */
+static pthread_mutex_t region = PTHREAD_MUTEX_INITIALIZER; /* held for a whole region */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static pthread_t workers[MAX_THREADS];
+static int n_workers, n_sleeping;
+static _Atomic int n_threads;
+static _Atomic int quit;
+
+/* The job (written under lock) and its progress. claim holds the job's
+ * generation in its high 32 bits and the next chunk to hand out in the low
+ * ones, so a late worker cannot claim a chunk of a later job. */
+static _Atomic uint32_t generation;
+static _Atomic uint64_t claim;
+static _Atomic size_t finished;
+static agi_task_fn *job_fn;
+static void *job_ctx;
+static size_t job_n, job_chunks;
+static _Thread_local int inside; /* running a chunk: nested regions are serial */
+
+static void cpu_relax(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs chunks of job gen until none is left. */
+static void run_chunks(uint32_t gen, agi_task_fn *fn, void *ctx, size_t n, size_t c)
+{
+    size_t q = n / c, r = n % c;
+    for (;;) {
+        uint64_t v = atomic_load(&claim);
+        size_t i;
+        do {
+            i = (size_t)(v & 0xffffffffu);
+            if ((uint32_t)(v >> 32) != gen || i >= c)
+                return;
+        } while (!atomic_compare_exchange_weak(&claim, &v, v + 1));
+        /* chunk i: the first n % c chunks are one longer */
+        size_t lo = i * q + (i < r ? i : r);
+        fn(ctx, lo, lo + q + (i < r));
+        if (atomic_fetch_add(&finished, 1) + 1 == c) {
+            pthread_mutex_lock(&lock);
+            pthread_cond_signal(&done);
+            pthread_mutex_unlock(&lock);
+        }
+    }
+}
+
+/* Waits until the generation differs from seen or quit is set; returns with
+ * the lock held. */
+static void wait_for_job(uint32_t seen)
+{
+    for (int i = 0; i < SPIN; i++) {
+        if (atomic_load(&generation) != seen || atomic_load(&quit))
+            break;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&lock);
+    while (atomic_load(&generation) == seen && !atomic_load(&quit)) {
+        n_sleeping++;
+        pthread_cond_wait(&wake, &lock);
+        n_sleeping--;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    uint32_t seen = (uint32_t)(uintptr_t)arg;
+    inside = 1;
+    for (;;) {
+        wait_for_job(seen);
+        if (atomic_load(&quit))
+            break;
+        seen = atomic_load(&generation);
+        agi_task_fn *fn = job_fn;
+        void *ctx = job_ctx;
+        size_t n = job_n, c = job_chunks;
+        pthread_mutex_unlock(&lock);
+        run_chunks(seen, fn, ctx, n, c);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+/* Starts workers until there are want (lock held); returns how many run.
+ * A new worker waits for the first job after the current generation. */
+static int start_workers(int want)
+{
+    while (n_workers < want) {
+        void *arg = (void *)(uintptr_t)atomic_load(&generation);
+        if (pthread_create(&workers[n_workers], NULL, worker_main, arg) != 0)
+            break;
+        n_workers++;
+    }
+    return n_workers;
+}
+
+/* Joins every worker (region held, so no job is running). */
+static void stop_workers(void)
+{
+    pthread_mutex_lock(&lock);
+    atomic_store(&quit, 1);
+    pthread_cond_broadcast(&wake);
+    int nw = n_workers;
+    pthread_mutex_unlock(&lock);
+    for (int i = 0; i < nw; i++)
+        pthread_join(workers[i], NULL);
+    pthread_mutex_lock(&lock);
+    atomic_store(&quit, 0);
+    n_workers = 0;
+    pthread_mutex_unlock(&lock);
+}
+
+static int default_threads(void)
+{
+    const char *e = getenv("AGRAD_THREADS");
+    long v = 0;
+    if (e && *e) {
+        char *end;
+        v = strtol(e, &end, 10);
+        if (*end != '\0')
+            v = 0;
+    }
+    if (v <= 0)
+        v = sysconf(_SC_NPROCESSORS_ONLN);
+    return v < 1 ? 1 : v > MAX_THREADS ? MAX_THREADS : (int)v;
+}
+
+static void at_exit(void)
+{
+    if (pthread_mutex_trylock(&region) == 0) {
+        stop_workers();
+        pthread_mutex_unlock(&region);
+    }
+}
+
+/* A forked child has only the forking thread: forget the workers. */
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+    pthread_mutex_init(&region, NULL);
+    pthread_cond_init(&wake, NULL);
+    pthread_cond_init(&done, NULL);
+    n_workers = 0;
+    n_sleeping = 0;
+    atomic_store(&quit, 0);
+    inside = 0;
+}
+
+static void init_once(void)
+{
+    atomic_store(&n_threads, default_threads());
+    atexit(at_exit);
+    pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+int ag_get_threads(void)
+{
+    pthread_once(&once, init_once);
+    return atomic_load(&n_threads);
+}
+
+void ag_set_threads(int n)
+{
+    pthread_once(&once, init_once);
+    int v = n <= 0 ? default_threads() : n > MAX_THREADS ? MAX_THREADS : n;
+    pthread_mutex_lock(&region);
+    if (v - 1 < n_workers)
+        stop_workers();
+    atomic_store(&n_threads, v);
+    pthread_mutex_unlock(&region);
+}
+
+void agi_parallel_for(size_t n, size_t min_chunk, agi_task_fn *fn, void *ctx)
+{
+    if (n == 0)
+        return;
+    size_t chunks = n / (min_chunk ? min_chunk : 1);
+    size_t nt = inside ? 1 : (size_t)ag_get_threads();
+    if (chunks > nt * CHUNKS_PER_THREAD)
+        chunks = nt * CHUNKS_PER_THREAD;
+    if (chunks > 0xffffffffu)
+        chunks = 0xffffffffu;
+    if (nt <= 1 || chunks <= 1 || pthread_mutex_trylock(&region) != 0) {
+        fn(ctx, 0, n);
+        return;
+    }
+    pthread_mutex_lock(&lock);
+    size_t want = nt - 1 < chunks - 1 ? nt - 1 : chunks - 1;
+    if (start_workers((int)want) == 0) {
+        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&region);
+        fn(ctx, 0, n);
+        return;
+    }
+    uint32_t gen = atomic_load(&generation) + 1;
+    job_fn = fn;
+    job_ctx = ctx;
+    job_n = n;
+    job_chunks = chunks;
+    atomic_store(&finished, 0);
+    atomic_store(&claim, (uint64_t)gen << 32);
+    atomic_store(&generation, gen); /* publishes the job to spinning workers */
+    if (n_sleeping)
+        pthread_cond_broadcast(&wake);
+    pthread_mutex_unlock(&lock);
+    inside = 1;
+    run_chunks(gen, fn, ctx, n, chunks);
+    inside = 0;
+    for (int i = 0; i < SPIN && atomic_load(&finished) < chunks; i++)
+        cpu_relax();
+    pthread_mutex_lock(&lock);
+    while (atomic_load(&finished) < chunks)
+        pthread_cond_wait(&done, &lock);
+    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&region);
+}

@@ -1,0 +1,67 @@
+/* Vector math: the portable copy, and the choice of copy for this CPU.
+ * Built as a library of its own, told by AGI_HAVE_<ISA> which per-ISA
+ * copies the build could compile (x86/vmath_*.c). */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VM_ISA ref
+#include "vmath_impl.h"
+
+#if AGI_HAVE_AVX512
+extern const agi_vmath agi_vmath_avx512;
+#endif
+#if AGI_HAVE_AVX2
+extern const agi_vmath agi_vmath_avx2;
+#endif
+
+size_t agi_vmath_variants(const agi_vmath **out, size_t max)
+{
+    size_t n = 0;
+#if AGI_HAVE_AVX512 || AGI_HAVE_AVX2
+    __builtin_cpu_init();
+#endif
+#if AGI_HAVE_AVX512
+    if (n < max && __builtin_cpu_supports("avx512f"))
+        out[n++] = &agi_vmath_avx512;
+#endif
+#if AGI_HAVE_AVX2
+    if (n < max && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        out[n++] = &agi_vmath_avx2;
+#endif
+    if (n < max)
+        out[n++] = &agi_vmath_ref;
+    return n;
+}
+
+/* The best supported copy, or the one named by AGRAD_KERNEL if supported. */
+static const agi_vmath *choose(void)
+{
+    const agi_vmath *v[4];
+    size_t n = agi_vmath_variants(v, 4);
+    const char *want = getenv("AGRAD_KERNEL");
+    for (size_t i = 0; want && i < n; i++)
+        if (strcmp(v[i]->name, want) == 0)
+            return v[i];
+    return v[0];
+}
+
+static _Atomic(const agi_vmath *) current;
+
+const agi_vmath *agi_vmath_current(void)
+{
+    const agi_vmath *v = atomic_load_explicit(&current, memory_order_acquire);
+    if (!v) {
+        v = choose();
+        atomic_store_explicit(&current, v, memory_order_release);
+    }
+    return v;
+}
+
+void agi_vexp(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->exp(n, x, y); }
+void agi_vexpm1(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->expm1(n, x, y); }
+void agi_vlog(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->log(n, x, y); }
+void agi_vlog1p(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->log1p(n, x, y); }
+void agi_vtanh(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->tanh(n, x, y); }
+void agi_vsigmoid(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->sigmoid(n, x, y); }
+void agi_vsoftplus(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->softplus(n, x, y); }

@@ -1,0 +1,322 @@
+/* Body of the vector math kernels, compiled once per instruction set: the
+ * including file defines VM_ISA (ref, avx2, avx512) and its compiler flags
+ * pick the vector width and whether fma exists. Each function is a plain
+ * loop over one branch-free scalar formula, which the compiler vectorises:
+ * range reduction, a polynomial, 2^k built from bits, and special cases
+ * blended in with selects rather than branches.
+ *
+ * Shared pieces:
+ *   2^k for integral k: the float k + (2^MANT * 1.5 + BIAS) holds k + BIAS in
+ *   its low mantissa bits; shifted left by MANT they become the exponent
+ *   field. round(v) is (v + 1.5 * 2^MANT) - 1.5 * 2^MANT (round to nearest).
+ *
+ *   exp(x) = 2^k (1 + p(r)),  k = round(x / ln2),  r = x - k ln2 in
+ *   [-ln2/2, ln2/2] (ln2 split hi + lo so k ln2hi is exact), where
+ *   p(r) = expm1(r) = r + r^2 G(r), G a minimax fit of (e^r - 1 - r) / r^2.
+ *   2^k is applied as 2^k1 2^k2 (k1 = round(k/2)) so that results near the
+ *   overflow threshold and in the subnormal range come out with one rounding.
+ *
+ *   expm1(x) = 2^k p + (2^k - 1) = 2 (t p + (t - 1/2)), t = 2^(k-1), which
+ *   stays finite up to the overflow threshold; k = 0 returns p itself.
+ *
+ *   log(x): x = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1 (exact),
+ *   s = f / (2 + f), log(1 + f) = 2 atanh(s) = 2s + s R(s^2), and since
+ *   2s = f - s f = f - f^2/2 + s f^2/2:
+ *       log(x) = k ln2hi + (f - (f^2/2 - s (f^2/2 + R) - k ln2lo))
+ *   with R(z) = z H(z), H a minimax fit of (2 atanh(s) - 2s) / s^3.
+ *   log1p(x): the same on u = 1 + x, plus the rounding error of u as
+ *   c / u with c = (1 + x) - u computed exactly.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "vmath.h"
+
+#define VM_CAT2(a, b) a##_##b
+#define VM_CAT(a, b) VM_CAT2(a, b)
+#define VM_FN(f) VM_CAT(f, VM_ISA)
+
+typedef ag_real R;
+
+#if AG_REAL_IS_DOUBLE
+typedef uint64_t U;
+#define VM_MANT 52
+#define VM_BIAS 1023
+#define VM_SIGN 0x8000000000000000ull
+#define VM_MANT_MASK 0x000fffffffffffffull
+#define VM_ONE_BITS 0x3ff0000000000000ull
+#define VM_SQRTH_BITS 0x3fe6a09e667f3bcdull /* sqrt(1/2) */
+#define VM_TWO_MANT_BITS 0x4330000000000000ull /* 2^52 */
+#define VM_SHIFT 0x1.8p52
+#define VM_MIN_NORMAL 0x1p-1022
+#define VM_SUB_SCALE 0x1p52
+#define LN2_HI 0x1.62e42feep-1
+#define LN2_LO 0x1.a39ef35793c76p-33
+#define LOG2E 0x1.71547652b82fep+0
+#define EXP_LO (-746.0)  /* exp below it rounds to 0 */
+#define EXP_HI 710.0     /* exp above it overflows */
+#define EXPM1_LO (-40.0) /* expm1 below it rounds to -1 */
+#define TANH_SAT 22.0    /* tanh above it rounds to 1 */
+/* G(r) ~ (e^r - 1 - r) / r^2 on [-0.347, 0.347]: |r (G - g)| < 2.8e-19;
+ * H(z) ~ (2 atanh(s) - 2s) / s^3, z = s^2 in [0, 0.0295]: relative 5.4e-16.
+ * Weighted least squares on Chebyshev nodes, each coefficient rounded in turn
+ * and the higher ones refitted. */
+#define G0 0x1p-1
+#define G1 0x1.5555555555559p-3
+#define G2 0x1.5555555555557p-5
+#define G3 0x1.111111110f63ep-7
+#define G4 0x1.6c16c16c15771p-10
+#define G5 0x1.a01a01b012868p-13
+#define G6 0x1.a01a01ab1b74ap-16
+#define G7 0x1.71ddf7de5c3ccp-19
+#define G8 0x1.27e4d12ba1130p-22
+#define G9 0x1.af5f9166805e5p-26
+#define G10 0x1.1f8413aa2dd63p-29
+#define H0 0x1.5555555555555p-1
+#define H1 0x1.9999999996907p-2
+#define H2 0x1.2492492c82e2ep-2
+#define H3 0x1.c71c6429b923ep-3
+#define H4 0x1.74626f09d4ce8p-3
+#define H5 0x1.3a058b63419fcp-3
+#define H6 0x1.2b0fbc42c7c38p-3
+#if defined(__FMA__)
+#define FMA(a, b, c) __builtin_fma((a), (b), (c))
+#endif
+#else
+typedef uint32_t U;
+#define VM_MANT 23
+#define VM_BIAS 127
+#define VM_SIGN 0x80000000u
+#define VM_MANT_MASK 0x007fffffu
+#define VM_ONE_BITS 0x3f800000u
+#define VM_SQRTH_BITS 0x3f3504f3u
+#define VM_TWO_MANT_BITS 0x4b000000u
+#define VM_SHIFT 0x1.8p23f
+#define VM_MIN_NORMAL 0x1p-126f
+#define VM_SUB_SCALE 0x1p23f
+#define LN2_HI 0x1.62e4p-1f
+#define LN2_LO 0x1.7f7d1cp-20f
+#define LOG2E 0x1.715476p+0f
+#define EXP_LO (-104.0f)
+#define EXP_HI 89.0f
+#define EXPM1_LO (-18.0f)
+#define TANH_SAT 9.5f
+/* As above, for float: |r (G - g)| < 4.6e-10, H relative 3.0e-8. */
+#define G0 0x1p-1f
+#define G1 0x1.555556p-3f
+#define G2 0x1.5554f0p-5f
+#define G3 0x1.110fe2p-7f
+#define G4 0x1.6d4394p-10f
+#define G5 0x1.a28f18p-13f
+#define H0 0x1.555556p-1f
+#define H1 0x1.99986cp-2f
+#define H2 0x1.24c1f4p-2f
+#define H3 0x1.ce6884p-3f
+#if defined(__FMA__)
+#define FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#endif
+#endif
+
+/* Without hardware fma, a multiply and an add (the reductions stay exact
+ * because ln2hi has trailing zero bits). In ISO C mode (-std=c11) GCC does
+ * not contract a * b + c on its own, so only these fuse, the same way in the
+ * vector body and in the remainder loop. */
+#ifndef FMA
+#define FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+static inline U bits(R x)
+{
+    U u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline R real(U u)
+{
+    R x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static inline R vabs(R x) { return real(bits(x) & ~(U)VM_SIGN); }
+
+/* round to nearest integer, for |v| < 2^(MANT-1) */
+static inline R round_int(R v) { return (v + VM_SHIFT) - VM_SHIFT; }
+
+/* 2^k for integral k with k + BIAS in [1, 2 BIAS] */
+static inline R pow2i(R k)
+{
+    return real(bits(k + (R)(VM_SHIFT + VM_BIAS)) << VM_MANT);
+}
+
+/* expm1(r) for |r| <= ln2/2 (plus rounding slack): r + r^2 G(r), with the
+ * polynomial split in two halves (Estrin) to shorten the dependency chain. */
+static inline R expm1_poly(R r)
+{
+    R r2 = r * r;
+#if AG_REAL_IS_DOUBLE
+    R r4 = r2 * r2, r8 = r4 * r4;
+    R a = FMA(r, G1, G0), b = FMA(r, G3, G2), c = FMA(r, G5, G4), d = FMA(r, G7, G6),
+      e = FMA(r, G9, G8);
+    R ab = FMA(r2, b, a), cd = FMA(r2, d, c), ef = FMA(r2, G10, e);
+    R g = FMA(r8, ef, FMA(r4, cd, ab));
+#else
+    R r4 = r2 * r2;
+    R a = FMA(r, G1, G0), b = FMA(r, G3, G2), c = FMA(r, G5, G4);
+    R g = FMA(r4, c, FMA(r2, b, a));
+#endif
+    return FMA(r2, g, r);
+}
+
+/* k = round(x / ln2) and r = x - k ln2, for clamped (or NaN) x */
+static inline R reduce_ln2(R x, R *r)
+{
+    R k = round_int(x * LOG2E);
+    R t = FMA(k, -LN2_HI, x);
+    *r = FMA(k, -LN2_LO, t);
+    return k;
+}
+
+static inline R exp1(R x)
+{
+    R xc = x < EXP_LO ? EXP_LO : x; /* NaN passes both selects and propagates */
+    xc = xc > EXP_HI ? EXP_HI : xc;
+    R r, k = reduce_ln2(xc, &r);
+    R p = expm1_poly(r);
+    R k1 = round_int(k * (R)0.5);
+    R s1 = pow2i(k1), s2 = pow2i(k - k1);
+    return FMA(p, s1, s1) * s2;
+}
+
+/* expm1 of x already clamped to [EXPM1_LO, EXP_HI] (or NaN) */
+static inline R expm1_clamped(R xc)
+{
+    R r, k = reduce_ln2(xc, &r);
+    R p = expm1_poly(r);
+    R t = pow2i(k - 1);
+    R y = 2 * FMA(t, p, t - (R)0.5);
+    return k == 0 ? p : y;
+}
+
+static inline R expm1_1(R x)
+{
+    R xc = x < EXPM1_LO ? EXPM1_LO : x;
+    xc = xc > EXP_HI ? EXP_HI : xc;
+    R y = expm1_clamped(xc);
+    return x == 0 ? x : y; /* keeps the sign of -0 */
+}
+
+/* tanh(|x|) = u / (u + 2) with u = expm1(2|x|): no cancellation anywhere,
+ * and tanh(x) ~ x for tiny x because expm1 is accurate there. Exactly 1
+ * beyond TANH_SAT, the sign restored at the end. */
+static inline R tanh1(R x)
+{
+    R a = vabs(x);
+    R ac = a > TANH_SAT ? TANH_SAT : a;
+    R u = expm1_clamped(2 * ac);
+    R y = u / (u + 2);
+    y = a > TANH_SAT ? 1 : y;
+    return real(bits(y) | (bits(x) & VM_SIGN));
+}
+
+/* sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with
+ * e = exp(-|x|) in [0, 1]: never overflows, never NaN for non-NaN x. */
+static inline R sigmoid1(R x)
+{
+    R e = exp1(-vabs(x));
+    return (x < 0 ? e : 1) / (1 + e);
+}
+
+/* Split u = 2^k m, m in [sqrt(1/2), sqrt(2)); returns k, sets f = m - 1.
+ * u must be positive and normal (other values give garbage, replaced by the
+ * caller). */
+static inline R log_split(R u, R *f)
+{
+    U d = bits(u) + (U)(VM_ONE_BITS - VM_SQRTH_BITS);
+    R kb = real((d >> VM_MANT) | (U)VM_TWO_MANT_BITS); /* 2^MANT + k + BIAS */
+    *f = real((d & (U)VM_MANT_MASK) + (U)VM_SQRTH_BITS) - 1;
+    return kb - (R)((U)1 << VM_MANT) - VM_BIAS;
+}
+
+/* log(2^k (1 + f)) + c */
+static inline R log_tail(R k, R f, R c)
+{
+    R s = f / (2 + f), z = s * s;
+#if AG_REAL_IS_DOUBLE
+    R z2 = z * z, z4 = z2 * z2;
+    R h = FMA(z4, FMA(z2, H6, FMA(z, H5, H4)), FMA(z2, FMA(z, H3, H2), FMA(z, H1, H0)));
+#else
+    R z2 = z * z;
+    R h = FMA(z2, FMA(z, H3, H2), FMA(z, H1, H0));
+#endif
+    R hfsq = (R)0.5 * f * f;
+    R lo = FMA(s, FMA(z, h, hfsq), FMA(k, LN2_LO, c));
+    return FMA(k, LN2_HI, f - (hfsq - lo));
+}
+
+static inline R log1(R x)
+{
+    R xs = x < VM_MIN_NORMAL ? x * VM_SUB_SCALE : x;
+    R f, k = log_split(xs, &f);
+    k = x < VM_MIN_NORMAL ? k - VM_MANT : k;
+    R y = log_tail(k, f, 0);
+    y = x > 0 ? y : (x == 0 ? -(R)INFINITY : (R)NAN);
+    return x < (R)INFINITY ? y : x + x; /* +inf, NaN */
+}
+
+/* log1p on u = 1 + x: c = (1 + x) - u exactly (Fast2Sum, the larger of 1
+ * and x first), passed to log_tail as c / u. Without specials: the caller
+ * blends them in (softplus needs none). */
+static inline R log1p_core(R x)
+{
+    R u = 1 + x;
+    R f, k = log_split(u, &f);
+    R c = x > 1 ? 1 - (u - x) : x - (u - 1);
+    return log_tail(k, f, c / u);
+}
+
+static inline R log1p1(R x)
+{
+    R y = log1p_core(x);
+    R u = 1 + x;
+    y = u > 0 ? y : (u == 0 ? -(R)INFINITY : (R)NAN);
+    y = x == 0 ? x : y; /* keeps the sign of -0 */
+    return x < (R)INFINITY ? y : x + x;
+}
+
+/* softplus(x) = max(x, 0) + log1p(exp(-|x|)): exp(-|x|) is in [0, 1] */
+static inline R softplus1(R x)
+{
+    R lp = log1p_core(exp1(-vabs(x)));
+    return (x > 0 ? x : 0) + lp;
+}
+
+#define VM_LOOP(name, f1)                                             \
+    static void VM_FN(name)(size_t n, const ag_real *x, ag_real *y)  \
+    {                                                                 \
+        for (size_t i = 0; i < n; i++)                                \
+            y[i] = f1(x[i]);                                          \
+    }
+
+VM_LOOP(vexp, exp1)
+VM_LOOP(vexpm1, expm1_1)
+VM_LOOP(vlog, log1)
+VM_LOOP(vlog1p, log1p1)
+VM_LOOP(vtanh, tanh1)
+VM_LOOP(vsigmoid, sigmoid1)
+VM_LOOP(vsoftplus, softplus1)
+
+#define VM_STR2(s) #s
+#define VM_STR(s) VM_STR2(s)
+
+const agi_vmath VM_FN(agi_vmath) = {
+    .name = VM_STR(VM_ISA),
+    .exp = VM_FN(vexp),
+    .expm1 = VM_FN(vexpm1),
+    .log = VM_FN(vlog),
+    .log1p = VM_FN(vlog1p),
+    .tanh = VM_FN(vtanh),
+    .sigmoid = VM_FN(vsigmoid),
+    .softplus = VM_FN(vsoftplus),
+};

@@ -1,0 +1,58 @@
+/* AVX-512 GEMM micro-kernels (built with -mavx512f -mfma; called only when
+ * the CPU has AVX-512F). Tiles of 12 or 8 rows by 32 floats or 16 doubles:
+ * two zmm per row, 24 or 16 accumulators, a broadcast into each FMA. The
+ * 8-row kernel serves problems whose row count 12 divides badly (batches of
+ * 32 or 64). */
+#include <immintrin.h>
+#include "../kernels.h"
+
+#define NV 2
+#if AG_REAL_IS_DOUBLE
+#define VW 8
+typedef __m512d vec;
+typedef __mmask8 vmask;
+#define V_ZERO() _mm512_setzero_pd()
+#define V_BCAST(x) _mm512_set1_pd(x)
+#define V_LOAD(p) _mm512_load_pd(p)
+#define V_LOADU(p) _mm512_loadu_pd(p)
+#define V_STOREU(p, v) _mm512_storeu_pd(p, v)
+#define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define V_MUL(a, b) _mm512_mul_pd(a, b)
+#define V_MLOAD(p, m) _mm512_maskz_loadu_pd(m, p)
+#define V_MSTORE(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#else
+#define VW 16
+typedef __m512 vec;
+typedef __mmask16 vmask;
+#define V_ZERO() _mm512_setzero_ps()
+#define V_BCAST(x) _mm512_set1_ps(x)
+#define V_LOAD(p) _mm512_load_ps(p)
+#define V_LOADU(p) _mm512_loadu_ps(p)
+#define V_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_MLOAD(p, m) _mm512_maskz_loadu_ps(m, p)
+#define V_MSTORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#endif
+#define V_MASK(cnt) ((vmask)((1u << (cnt)) - 1u))
+
+#define MR 8
+#define UKR_NAME ukr_avx512_8
+#include "ukr.h"
+#undef MR
+#undef UKR_NAME
+
+#define MR 12
+#define UKR_NAME ukr_avx512_12
+#include "ukr.h"
+
+static const agi_gemm_kernel avx512_8 = {
+    .name = "avx512", .ukr = ukr_avx512_8, .mr = 8, .nr = NV * VW,
+    .mc = 15 * 8, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
+};
+
+const agi_gemm_kernel agi_gemm_avx512 = {
+    .name = "avx512", .ukr = ukr_avx512_12, .mr = MR, .nr = NV * VW,
+    .mc = 10 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
+    .narrow = &avx512_8,
+};

@@ -1,0 +1,103 @@
+/* W-GEMM: C = A B, row-major, GFLOP/s (median of repeats) for each GEMM
+ * variant at 1 and 2 threads.
+ *   bench_gemm                        every size, variant and thread count
+ *   bench_gemm -v avx512 -t 1 -s 1024,1024,1024 -r 7
+ * Peak for reference: fp32 FMA 257 GFLOP/s per core on the AMD EPYC (Zen 5)
+ * runners (BENCHMARKS.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "agrad.h"
+#include "kernels/kernels.h"
+
+static const size_t SIZES[][3] = {
+    {64, 64, 64},     {128, 128, 128},  {256, 256, 256},  {512, 512, 512},
+    {1024, 1024, 1024}, {2048, 2048, 2048}, {64, 256, 784}, {64, 784, 256},
+    {784, 256, 64},   {32, 512, 128},
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median GFLOP/s over reps repeats of at least ~40 ms each. */
+static double measure(const agi_gemm_kernel *kern, size_t m, size_t n, size_t k, const ag_real *A,
+                      const ag_real *B, ag_real *C, int reps)
+{
+    double flops = 2.0 * (double)m * (double)n * (double)k, rate[32];
+    agi_gemm_with(kern, 0, 0, m, n, k, 1, A, k, B, n, 0, C, n); /* warm-up */
+    double t0 = now();
+    agi_gemm_with(kern, 0, 0, m, n, k, 1, A, k, B, n, 0, C, n);
+    double once = now() - t0;
+    long iters = once > 0.04 ? 1 : (long)(0.04 / (once > 1e-7 ? once : 1e-7)) + 1;
+    for (int r = 0; r < reps; r++) {
+        t0 = now();
+        for (long i = 0; i < iters; i++)
+            agi_gemm_with(kern, 0, 0, m, n, k, 1, A, k, B, n, 0, C, n);
+        rate[r] = flops * (double)iters / (now() - t0) * 1e-9;
+    }
+    qsort(rate, (size_t)reps, sizeof rate[0], cmp_double);
+    return rate[reps / 2];
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    int only_t = 0, reps = 5;
+    size_t sz[3] = {0, 0, 0};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "-v"))
+            only = argv[i + 1];
+        else if (!strcmp(argv[i], "-t"))
+            only_t = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-r"))
+            reps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-s"))
+            sscanf(argv[i + 1], "%zu,%zu,%zu", &sz[0], &sz[1], &sz[2]);
+    }
+    reps = reps < 1 ? 1 : reps > 31 ? 31 : reps;
+    const agi_gemm_kernel *var[8];
+    size_t nv = agi_gemm_variants(var, 7);
+    var[nv++] = NULL; /* the reference last */
+    size_t nsizes = sz[0] ? 1 : sizeof SIZES / sizeof SIZES[0];
+    printf("%-16s %-7s %3s %10s %8s\n", "M,N,K", "variant", "thr", "GFLOP/s", "%peak");
+    for (size_t s = 0; s < nsizes; s++) {
+        size_t m = sz[0] ? sz[0] : SIZES[s][0], n = sz[0] ? sz[1] : SIZES[s][1],
+               k = sz[0] ? sz[2] : SIZES[s][2];
+        ag_real *A = malloc(m * k * sizeof *A), *B = malloc(k * n * sizeof *B),
+                *C = malloc(m * n * sizeof *C);
+        if (!A || !B || !C)
+            return 1;
+        for (size_t i = 0; i < m * k; i++) A[i] = (ag_real)((double)(i % 97) / 48.0 - 1);
+        for (size_t i = 0; i < k * n; i++) B[i] = (ag_real)((double)(i % 89) / 44.0 - 1);
+        char name[32];
+        snprintf(name, sizeof name, "%zu,%zu,%zu", m, n, k);
+        for (size_t v = 0; v < nv; v++) {
+            const char *vn = var[v] ? var[v]->name : "ref";
+            if (only && strcmp(only, vn))
+                continue;
+            for (int t = 1; t <= 2; t++) {
+                if (only_t && t != only_t)
+                    continue;
+                ag_set_threads(t);
+                double g = measure(var[v], m, n, k, A, B, C, var[v] || m < 1024 ? reps : 1);
+                printf("%-16s %-7s %3d %10.1f %7.1f%%\n", name, vn, t, g, 100 * g / (257.0 * t));
+                fflush(stdout);
+            }
+        }
+        free(A);
+        free(B);
+        free(C);
+    }
+    return 0;
+}

@@ -1,0 +1,304 @@
+/* Every GEMM variant against the reference agi_gemm_ref: all transpose
+ * combinations, alpha/beta cases, sizes that are not multiples of any tile,
+ * padded leading dimensions, blocking boundaries; determinism across thread
+ * counts; AGRAD_KERNEL; no allocation in steady state.
+ *
+ * Tolerance: both results are k-term dot products, each within
+ * (k + 2) eps (|alpha| sum_p |a_ip b_pj| + |beta c_ij|) of the exact value,
+ * so they may differ by twice that (computed here in double). */
+#include <float.h>
+#include <stdlib.h>
+#include "common.h"
+#include "internal.h"
+#include "../../ops/kernels/kernels.h"
+
+#if AG_REAL_IS_DOUBLE
+#define EPS DBL_EPSILON
+#else
+#define EPS FLT_EPSILON
+#endif
+
+typedef struct gcase {
+    int ta, tb;
+    size_t m, n, k, lda, ldb, ldc;
+    ag_real alpha, beta;
+    ag_real *A, *B, *C0, *want;
+    double *bound; /* allowed |got - want| per element */
+} gcase;
+
+/* Random operands for a case, the reference result and the error bound. */
+static void case_init(gcase *g, int ta, int tb, size_t m, size_t n, size_t k, size_t pad,
+                      ag_real alpha, ag_real beta, unsigned seed);
+
+/* Only the operands (no oracle). */
+static void case_operands(gcase *g, int ta, int tb, size_t m, size_t n, size_t k, size_t pad,
+                          ag_real alpha, ag_real beta, unsigned seed)
+{
+    *g = (gcase){.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta};
+    size_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    g->lda = ac + pad, g->ldb = bc + pad, g->ldc = n + pad;
+    g->A = malloc(sizeof(ag_real) * (ar * g->lda + 1));
+    g->B = malloc(sizeof(ag_real) * (br * g->ldb + 1));
+    g->C0 = malloc(sizeof(ag_real) * m * g->ldc);
+    g->want = malloc(sizeof(ag_real) * m * g->ldc);
+    g->bound = malloc(sizeof(double) * m * n);
+    cr_assert(g->A && g->B && g->C0 && g->want && g->bound);
+    fill_uniform(g->A, ar * g->lda, -1, 1, seed);
+    fill_uniform(g->B, br * g->ldb, -1, 1, seed + 1);
+    fill_uniform(g->C0, m * g->ldc, -1, 1, seed + 2);
+}
+
+static void case_init(gcase *g, int ta, int tb, size_t m, size_t n, size_t k, size_t pad,
+                      ag_real alpha, ag_real beta, unsigned seed)
+{
+    case_operands(g, ta, tb, m, n, k, pad, alpha, beta, seed);
+    memcpy(g->want, g->C0, sizeof(ag_real) * m * g->ldc);
+    agi_gemm_ref(ta, tb, m, n, k, alpha, g->A, g->lda, g->B, g->ldb, beta, g->want, g->ldc);
+    /* bound = 2 (k+2) eps (|alpha| |op(A)| |op(B)| + |beta C0|), row by row */
+    double *absb = malloc(sizeof(double) * k * n), *row = malloc(sizeof(double) * (n + 1));
+    cr_assert(absb && row);
+    for (size_t p = 0; p < k; p++)
+        for (size_t j = 0; j < n; j++)
+            absb[p * n + j] = fabs((double)(tb ? g->B[j * g->ldb + p] : g->B[p * g->ldb + j]));
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) row[j] = 0;
+        for (size_t p = 0; p < k; p++) {
+            double a = fabs((double)(ta ? g->A[p * g->lda + i] : g->A[i * g->lda + p]));
+            for (size_t j = 0; j < n; j++) row[j] += a * absb[p * n + j];
+        }
+        for (size_t j = 0; j < n; j++) {
+            double c = beta == 0 ? 0 : fabs((double)beta * g->C0[i * g->ldc + j]);
+            g->bound[i * n + j] =
+                2.0 * (double)(k + 2) * EPS * (fabs((double)alpha) * row[j] + c) + DBL_MIN;
+        }
+    }
+    free(absb);
+    free(row);
+}
+
+static void case_free(gcase *g)
+{
+    free(g->A), free(g->B), free(g->C0), free(g->want), free(g->bound);
+}
+
+/* Runs kern on the case (C starts as C0, or NaN when beta == 0) and checks
+ * every element and that the padding of C is untouched. */
+static void case_check(const gcase *g, const agi_gemm_kernel *kern)
+{
+    size_t len = g->m * g->ldc;
+    ag_real *C = malloc(sizeof(ag_real) * len);
+    cr_assert(C);
+    memcpy(C, g->C0, sizeof(ag_real) * len);
+    if (g->beta == 0)
+        for (size_t i = 0; i < g->m; i++)
+            for (size_t j = 0; j < g->n; j++) C[i * g->ldc + j] = NAN;
+    agi_gemm_with(kern, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->A, g->lda, g->B, g->ldb,
+                  g->beta, C, g->ldc);
+    const char *name = kern ? kern->name : "ref";
+    for (size_t i = 0; i < g->m; i++)
+        for (size_t j = 0; j < g->ldc; j++) {
+            double got = C[i * g->ldc + j], want = g->want[i * g->ldc + j];
+            double tol = j < g->n ? g->bound[i * g->n + j] : 0;
+            if (!(fabs(got - want) <= tol))
+                cr_assert_fail("%s ta=%d tb=%d m=%zu n=%zu k=%zu alpha=%g beta=%g: C[%zu][%zu] = %.9g, "
+                         "want %.9g (tol %.3g)", name, g->ta, g->tb, g->m, g->n, g->k,
+                         (double)g->alpha, (double)g->beta, i, j, got, want, tol);
+        }
+    free(C);
+}
+
+/* The reference through agi_gemm_with (split over rows) and every variant,
+ * with operands packed whole and shared, and packed in blocks per thread. */
+static void check_all_variants(const gcase *g)
+{
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 8);
+    case_check(g, NULL);
+    for (int shared = 0; shared < 2; shared++) {
+        agi_gemm_set_shared_max(shared ? (size_t)-1 : 0);
+        for (size_t i = 0; i < nv; i++) case_check(g, v[i]);
+    }
+}
+
+static const size_t SIZES[] = {1, 7, 17, 63, 65, 129};
+#define NSIZES (sizeof SIZES / sizeof SIZES[0])
+
+static void odd_sizes(ag_real alpha, ag_real beta, unsigned seed)
+{
+    for (int t = 0; t < 4; t++)
+        for (size_t i = 0; i < NSIZES; i++)
+            for (size_t j = 0; j < NSIZES; j++) {
+                gcase g;
+                size_t k = SIZES[(i + 2 * j + (size_t)t) % NSIZES];
+                case_init(&g, t & 1, t >> 1, SIZES[i], SIZES[j], k, (i + j) % 2 ? 3 : 0, alpha,
+                          beta, seed + (unsigned)(t * 100 + i * 10 + j));
+                check_all_variants(&g);
+                case_free(&g);
+            }
+}
+
+Test(gemm, odd_sizes_alpha1_beta0) { odd_sizes(1, 0, 1); }
+Test(gemm, odd_sizes_alpha1_beta1) { odd_sizes(1, 1, 2); }
+Test(gemm, odd_sizes_scaled) { odd_sizes((ag_real)-0.75, (ag_real)1.5, 3); }
+
+/* Past every cache block: k > KC, n > NC, m > MC. */
+Test(gemm, large_all_transposes)
+{
+    static const size_t dims[][3] = {{130, 530, 270}, {40, 1100, 300}};
+    for (int t = 0; t < 4; t++) {
+        size_t d = (size_t)(t == 1 || t == 2); /* each size with two transpose pairs */
+        gcase g;
+        case_init(&g, t & 1, t >> 1, dims[d][0], dims[d][1], dims[d][2], d, (ag_real)0.5,
+                  (ag_real)-1.25, 40 + (unsigned)t);
+        check_all_variants(&g);
+        case_free(&g);
+    }
+}
+
+Test(gemm, k_zero_scales_c)
+{
+    ag_real C[6] = {1, 2, 3, 4, 5, 6}, D[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
+    agi_gemm(0, 0, 2, 3, 0, 1, NULL, 1, NULL, 3, 2, C, 3);
+    assert_close(C, (double[]){2, 4, 6, 8, 10, 12}, 6, 0);
+    agi_gemm(1, 1, 2, 3, 0, 1, NULL, 2, NULL, 1, 0, D, 3);
+    assert_close(D, (double[]){0, 0, 0, 0, 0, 0}, 6, 0);
+}
+
+/* Same bits for 1, 2 and 3 threads, with splits over n and over m, and on
+ * the path that packs per thread. */
+Test(gemm, deterministic_across_threads)
+{
+    static const size_t dims[][3] = {{256, 300, 200}, {600, 64, 300}, {64, 784, 256}};
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 7);
+    v[nv++] = NULL;
+    for (size_t d = 0; d < 3; d++)
+        for (size_t i = 0; i < nv; i++) {
+            gcase g;
+            case_operands(&g, (int)d & 1, 1, dims[d][0], dims[d][1], dims[d][2], 0, (ag_real)0.5,
+                      d ? (ag_real)-1.5 : 0, 60 + (unsigned)d);
+            size_t len = g.m * g.ldc;
+            ag_real *C[4];
+            for (int t = 0; t < 4; t++) {
+                ag_set_threads(t < 3 ? t + 1 : 2);
+                agi_gemm_set_shared_max(t < 3 ? (size_t)-1 : 0); /* and the private path */
+                C[t] = malloc(sizeof(ag_real) * len);
+                cr_assert(C[t]);
+                memcpy(C[t], g.C0, sizeof(ag_real) * len);
+                agi_gemm_with(v[i], g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb,
+                              g.beta, C[t], g.ldc);
+            }
+            agi_gemm_set_shared_max((size_t)-1);
+            for (int t = 1; t < 4; t++)
+                cr_assert(memcmp(C[0], C[t], sizeof(ag_real) * len) == 0,
+                          "%s, %zux%zux%zu: run %d differs from 1 thread",
+                          v[i] ? v[i]->name : "ref", g.m, g.n, g.k, t);
+            for (int t = 0; t < 4; t++) free(C[t]);
+            case_free(&g);
+        }
+    ag_set_threads(0);
+}
+
+Test(gemm, agrad_kernel_forces_a_variant)
+{
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 8);
+    setenv("AGRAD_KERNEL", "ref", 1);
+    agi_gemm_select(NULL);
+    cr_assert_str_eq(agi_gemm_name(), "ref");
+    cr_assert_null(agi_gemm_current());
+    for (size_t i = 0; i < nv; i++) {
+        setenv("AGRAD_KERNEL", v[i]->name, 1);
+        agi_gemm_select(NULL);
+        cr_assert_str_eq(agi_gemm_name(), v[i]->name);
+        /* agi_gemm goes through the forced variant: its result matches it. */
+        gcase g;
+        case_operands(&g, 0, 1, 33, 45, 19, 0, 1, 0, 77);
+        ag_real *C = calloc(g.m * g.ldc, sizeof(ag_real)), *D = calloc(g.m * g.ldc, sizeof(ag_real));
+        agi_gemm(0, 1, g.m, g.n, g.k, 1, g.A, g.lda, g.B, g.ldb, 0, C, g.ldc);
+        agi_gemm_with(v[i], 0, 1, g.m, g.n, g.k, 1, g.A, g.lda, g.B, g.ldb, 0, D, g.ldc);
+        cr_assert(memcmp(C, D, sizeof(ag_real) * g.m * g.ldc) == 0);
+        free(C), free(D);
+        case_free(&g);
+    }
+    setenv("AGRAD_KERNEL", "no-such-kernel", 1);
+    agi_gemm_select(NULL);
+    cr_assert_str_eq(agi_gemm_name(), nv ? v[0]->name : "ref", "unknown names are ignored");
+    cr_assert_eq(agi_gemm_select("no-such-kernel"), 0);
+    cr_assert_eq(agi_gemm_select("ref"), 1);
+    cr_assert_str_eq(agi_gemm_name(), "ref");
+    unsetenv("AGRAD_KERNEL");
+    agi_gemm_select(NULL);
+}
+
+static size_t n_allocs, n_frees;
+static void *counting(void *ud, void *p, size_t old, size_t n)
+{
+    (void)ud, (void)old;
+    if (n == 0) {
+        n_frees += p != NULL;
+        free(p);
+        return NULL;
+    }
+    n_allocs++;
+    return realloc(p, n);
+}
+
+Test(gemm, packing_buffers_reused)
+{
+    const agi_gemm_kernel *v[8];
+    if (agi_gemm_variants(v, 8) == 0)
+        cr_skip_test("no SIMD kernel on this machine");
+    gcase g;
+    case_operands(&g, 0, 0, 200, 300, 300, 0, 1, 0, 88);
+    ag_real *C = malloc(sizeof(ag_real) * g.m * g.ldc);
+    ag_set_threads(2);
+    ag_set_allocator(counting, NULL);
+    for (int r = 0; r < 3; r++)
+        agi_gemm_with(v[0], 0, 0, g.m, g.n, g.k, 1, g.A, g.lda, g.B, g.ldb, 0, C, g.ldc);
+    size_t warm = n_allocs;
+    cr_assert_gt(warm, 0, "packing buffers come from the library's allocator");
+    for (int r = 0; r < 5; r++)
+        agi_gemm_with(v[0], 0, 0, g.m, g.n, g.k, 1, g.A, g.lda, g.B, g.ldb, 0, C, g.ldc);
+    cr_assert_eq(n_allocs, warm, "%zu allocations in steady state", n_allocs - warm);
+    ag_set_threads(1); /* stops the worker: its buffer is freed at its exit */
+    agi_gemm_release();
+    cr_assert_eq(n_frees, n_allocs, "%zu allocations, %zu frees", n_allocs, n_frees);
+    ag_set_allocator(NULL, NULL);
+    free(C);
+    case_free(&g);
+    ag_set_threads(0);
+}
+
+static void *failing(void *ud, void *p, size_t old, size_t n)
+{
+    (void)ud, (void)old;
+    if (n == 0)
+        free(p);
+    return NULL;
+}
+
+/* Without memory for packing buffers GEMM still gives the same bits. */
+Test(gemm, out_of_memory_same_bits)
+{
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 8);
+    ag_set_threads(1);
+    for (size_t i = 0; i < nv; i++) {
+        gcase g;
+        case_operands(&g, 1, 0, 150, 90, 600, 1, (ag_real)0.5, 2, 99);
+        size_t len = g.m * g.ldc;
+        ag_real *C = malloc(sizeof(ag_real) * len), *D = malloc(sizeof(ag_real) * len);
+        memcpy(C, g.C0, sizeof(ag_real) * len);
+        memcpy(D, g.C0, sizeof(ag_real) * len);
+        agi_gemm_with(v[i], 1, 0, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, C, g.ldc);
+        agi_gemm_release();
+        ag_set_allocator(failing, NULL);
+        agi_gemm_with(v[i], 1, 0, g.m, g.n, g.k, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, D, g.ldc);
+        ag_set_allocator(NULL, NULL);
+        cr_assert(memcmp(C, D, sizeof(ag_real) * len) == 0, "%s", v[i]->name);
+        free(C), free(D);
+        case_free(&g);
+    }
+    ag_set_threads(0);
+}

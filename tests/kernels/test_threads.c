@@ -1,0 +1,155 @@
+/* The thread pool: chunks cover the range exactly once, small loops stay on
+ * the caller, nested and concurrent regions run, AGRAD_THREADS. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include "common.h"
+#include "internal.h"
+
+typedef struct cover {
+    _Atomic int hits[1000];
+    _Atomic int calls;
+    pthread_t caller;
+    _Atomic int off_caller; /* chunks run by another thread */
+} cover;
+
+static void mark(void *ctx, size_t lo, size_t hi)
+{
+    cover *c = ctx;
+    cr_assert_lt(lo, hi);
+    for (size_t i = lo; i < hi; i++) atomic_fetch_add(&c->hits[i], 1);
+    atomic_fetch_add(&c->calls, 1);
+    if (!pthread_equal(pthread_self(), c->caller))
+        atomic_fetch_add(&c->off_caller, 1);
+}
+
+static cover *run(size_t n, size_t min_chunk)
+{
+    static cover c;
+    memset(&c, 0, sizeof c);
+    c.caller = pthread_self();
+    agi_parallel_for(n, min_chunk, mark, &c);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(c.hits[i], 1, "n=%zu index %zu", n, i);
+    return &c;
+}
+
+Test(threads, chunks_cover_range_once)
+{
+    for (int t = 1; t <= 4; t++) {
+        ag_set_threads(t);
+        cr_assert_eq(ag_get_threads(), t);
+        for (size_t n = 1; n < 40; n += 3) {
+            cover *c = run(n, 1);
+            size_t most = t == 1 ? 1 : 4 * (size_t)t; /* at most 4 chunks per thread */
+            cr_assert_eq(c->calls, (int)(n < most ? n : most), "n=%zu t=%d", n, t);
+        }
+        run(1000, 7);
+    }
+    ag_set_threads(0);
+}
+
+/* Each chunk waits (up to 10 s) until two threads are inside a chunk at
+ * once: it passes only if workers really run chunks concurrently. */
+static _Atomic int now_inside, max_inside;
+static void meet(void *ctx, size_t lo, size_t hi)
+{
+    (void)ctx, (void)lo, (void)hi;
+    int k = atomic_fetch_add(&now_inside, 1) + 1;
+    int m = atomic_load(&max_inside);
+    while (k > m && !atomic_compare_exchange_weak(&max_inside, &m, k)) {}
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while (atomic_load(&max_inside) < 2 && t.tv_sec - t0.tv_sec < 10);
+    atomic_fetch_sub(&now_inside, 1);
+}
+
+Test(threads, workers_run_concurrently)
+{
+    ag_set_threads(2);
+    agi_parallel_for(2, 1, meet, NULL);
+    cr_assert_eq(max_inside, 2);
+    ag_set_threads(0);
+}
+
+Test(threads, small_loops_stay_on_caller)
+{
+    ag_set_threads(3);
+    cover *c = run(100, 60); /* fewer than two chunks of 60 */
+    cr_assert_eq(c->calls, 1);
+    cr_assert_eq(c->off_caller, 0);
+    c = run(100, 50);
+    cr_assert_eq(c->calls, 2);
+    c = run(100, 1);
+    cr_assert_eq(c->calls, 12);
+    run(0, 1);
+    ag_set_threads(0);
+}
+
+static void nested(void *ctx, size_t lo, size_t hi)
+{
+    _Atomic int *sum = ctx;
+    for (size_t i = lo; i < hi; i++) {
+        cover inner;
+        memset(&inner, 0, sizeof inner);
+        inner.caller = pthread_self();
+        agi_parallel_for(10, 1, mark, &inner); /* serial inside a region */
+        cr_assert_eq(inner.calls, 1);
+        cr_assert_eq(inner.off_caller, 0);
+        atomic_fetch_add(sum, 1);
+    }
+}
+
+Test(threads, nested_regions_run_serially)
+{
+    ag_set_threads(2);
+    _Atomic int sum = 0;
+    agi_parallel_for(8, 1, nested, &sum);
+    cr_assert_eq(sum, 8);
+    ag_set_threads(0);
+}
+
+static void add_range(void *ctx, size_t lo, size_t hi)
+{
+    _Atomic long *s = ctx;
+    for (size_t i = lo; i < hi; i++) atomic_fetch_add(s, (long)i);
+}
+
+static void *user_thread(void *arg)
+{
+    long *ok = arg;
+    for (int r = 0; r < 200; r++) {
+        _Atomic long s = 0;
+        agi_parallel_for(1000, 1, add_range, &s);
+        *ok += s == 999L * 1000 / 2;
+    }
+    return NULL;
+}
+
+Test(threads, concurrent_callers)
+{
+    ag_set_threads(2);
+    pthread_t th[3];
+    long ok[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, user_thread, &ok[i]);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) cr_assert_eq(ok[i], 200);
+    ag_set_threads(0);
+}
+
+Test(threads, environment_and_limits)
+{
+    setenv("AGRAD_THREADS", "3", 1);
+    ag_set_threads(0);
+    cr_assert_eq(ag_get_threads(), 3);
+    setenv("AGRAD_THREADS", "junk", 1);
+    ag_set_threads(0);
+    cr_assert_geq(ag_get_threads(), 1);
+    unsetenv("AGRAD_THREADS");
+    ag_set_threads(1000);
+    cr_assert_eq(ag_get_threads(), 64);
+    ag_set_threads(-5);
+    cr_assert_geq(ag_get_threads(), 1);
+}
