@@ -48,8 +48,7 @@ static void fold_forward(ag_opctx *c)
     ag_view x = ag_in(c, 0), y = ag_out(c);
     agi_window_geom k = agi_window_geom_of(&a->g, y.shape);
     memset(y.x, 0, y.len * sizeof *y.x);
-    for (size_t i = 0; i < k.n; i++)
-        agi_col2im(x.x + i * k.cols, k.c, k.h, k.w, &a->g, k.oh, k.ow, y.x + i * k.img);
+    agi_col2im_batch(x.x, &k, &a->g, y.x);
 }
 
 static void fold_vjp(ag_opctx *c)
@@ -57,8 +56,7 @@ static void fold_vjp(ag_opctx *c)
     const fold_attr *a = ag_attr(c);
     ag_view gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
     agi_window_geom k = agi_window_geom_of(&a->g, gy.shape);
-    for (size_t i = 0; i < k.n; i++) /* G_x += unfold(G_y) */
-        agi_im2col(gy.x + i * k.img, k.c, k.h, k.w, &a->g, k.oh, k.ow, 1, 0, gx.x + i * k.cols);
+    agi_im2col_batch(gy.x, &k, &a->g, 1, 0, gx.x); /* G_x += unfold(G_y) */
 }
 
 const ag_op_def ag_op_fold = {.name = "fold", .n_in = 1, .shape = fold_shape,

@@ -16,25 +16,42 @@ static int max_shape(ag_opctx *c, size_t *out, int *nd)
     return 0;
 }
 
-/* y (keep shape, stride 0 along reduced dims) = max(y, x) along one run. */
+/* max(v, m) where a NaN in either wins; written as a select on both
+ * comparisons (not ||) so that loops of it vectorise. */
+static inline ag_real pick(ag_real v, ag_real m)
+{
+    return (v > m) | (v != v) ? v : m;
+}
+
+#define LANES 16
+
+/* y (keep shape, stride 0 along reduced dims) = max(y, x) along one run.
+ * x is the loop's shape, so its stride is 1. A reduction along the run
+ * keeps LANES partial maxima to break the dependency chain. */
 static void max_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {
     (void)ud;
     ag_real *y = p[0];
     const ag_real *x = p[1];
-    if (s[0] == 0) {
-        ag_real m = y[0];
-        for (size_t i = 0; i < n; i++) {
-            ag_real v = x[i * s[1]];
-            m = v > m || v != v ? v : m;
-        }
-        y[0] = m;
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            ag_real v = x[i * s[1]];
-            y[i * s[0]] = v > y[i * s[0]] || v != v ? v : y[i * s[0]];
-        }
+    if (s[0] != 0) {
+        for (size_t i = 0; i < n; i++)
+            y[i * s[0]] = pick(x[i], y[i * s[0]]);
+        return;
     }
+    ag_real lane[LANES], m = y[0];
+    size_t i = 0;
+    if (n >= LANES) {
+        for (int k = 0; k < LANES; k++)
+            lane[k] = x[k];
+        for (i = LANES; i + LANES <= n; i += LANES)
+            for (int k = 0; k < LANES; k++)
+                lane[k] = pick(x[i + k], lane[k]);
+        for (int k = 0; k < LANES; k++)
+            m = pick(lane[k], m);
+    }
+    for (; i < n; i++)
+        m = pick(x[i], m);
+    y[0] = m;
 }
 
 /* count (keep shape) += [x == y] along one run. */
@@ -43,24 +60,37 @@ static void count_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     (void)ud;
     ag_real *cnt = p[0];
     const ag_real *x = p[1], *y = p[2];
+    if (s[0] != 0) {
+        for (size_t i = 0; i < n; i++)
+            cnt[i * s[0]] += x[i] == y[i * s[2]];
+        return;
+    }
+    size_t k = 0;
+    ag_real m = y[0];
     for (size_t i = 0; i < n; i++)
-        cnt[i * s[0]] += x[i * s[1]] == y[i * s[2]];
+        k += x[i] == m;
+    cnt[0] += (ag_real)k;
 }
 
 typedef struct max_bwd {
     const ag_real *y0, *inv; /* y's base and the saved 1/count, indexed alike */
 } max_bwd;
 
-/* gx += gy * [x == y] / count along one run. */
+/* gx += gy * [x == y] / count along one run (gx and x have stride 1). */
 static void max_vjp_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {
     const max_bwd *b = ud;
     ag_real *gx = p[0];
     const ag_real *x = p[1], *y = p[2], *gy = p[3];
     const ag_real *inv = b->inv + (y - b->y0);
+    if (s[2] == 0) {
+        ag_real m = y[0], w = gy[0] * inv[0];
+        for (size_t i = 0; i < n; i++)
+            gx[i] += x[i] == m ? w : 0;
+        return;
+    }
     for (size_t i = 0; i < n; i++)
-        if (x[i * s[1]] == y[i * s[2]])
-            gx[i * s[0]] += gy[i * s[3]] * inv[i * s[2]];
+        gx[i] += x[i] == y[i * s[2]] ? gy[i * s[3]] * inv[i * s[2]] : 0;
 }
 
 static void max_forward(ag_opctx *c)

@@ -70,25 +70,30 @@ static int permute_shape(ag_opctx *c, size_t *out, int *nd)
     return 0;
 }
 
-#define TILE 32
+#define GROUP 8
 
-/* dst[i, j] (+)= src[i sa + j sb] for an na x nb block (dst rows oa apart),
- * in TILE x TILE tiles so that the strided reads stay in cache. */
+/* dst[i, j] (+)= src[i sa + j sb] for an na x nb block (dst rows oa apart).
+ * Columns go in groups of GROUP: for each group the sweep over i reads GROUP
+ * sequential streams of src and writes GROUP adjacent elements per row of
+ * dst. Square tiles do worse here: with power-of-two strides their lines
+ * collide in the same cache sets. */
 static void tile_copy(ag_real *dst, const ag_real *src, size_t na, size_t oa, size_t sa, size_t nb,
                       size_t sb, int acc)
 {
-    for (size_t i0 = 0; i0 < na; i0 += TILE) {
-        size_t i1 = i0 + TILE < na ? i0 + TILE : na;
-        for (size_t j0 = 0; j0 < nb; j0 += TILE) {
-            size_t j1 = j0 + TILE < nb ? j0 + TILE : nb;
-            for (size_t i = i0; i < i1; i++) {
-                ag_real *d = dst + i * oa;
-                const ag_real *s = src + i * sa;
-                if (acc)
-                    for (size_t j = j0; j < j1; j++) d[j] += s[j * sb];
-                else
-                    for (size_t j = j0; j < j1; j++) d[j] = s[j * sb];
-            }
+    for (size_t j0 = 0; j0 < nb; j0 += GROUP) {
+        size_t g = nb - j0 < GROUP ? nb - j0 : GROUP;
+        const ag_real *s0 = src + j0 * sb;
+        for (size_t i = 0; i < na; i++) {
+            ag_real *d = dst + i * oa + j0;
+            const ag_real *s = s0 + i * sa;
+            if (g == GROUP && acc)
+                for (size_t j = 0; j < GROUP; j++) d[j] += s[j * sb];
+            else if (g == GROUP)
+                for (size_t j = 0; j < GROUP; j++) d[j] = s[j * sb];
+            else if (acc)
+                for (size_t j = 0; j < g; j++) d[j] += s[j * sb];
+            else
+                for (size_t j = 0; j < g; j++) d[j] = s[j * sb];
         }
     }
 }
@@ -96,7 +101,7 @@ static void tile_copy(ag_real *dst, const ag_real *src, size_t na, size_t oa, si
 /* dst (+)= src permuted by perm; src has shape sshape. The output is walked
  * in row-major order after dropping size-1 dims and merging dims that stay
  * adjacent in src. If the innermost dim is contiguous in src too, whole rows
- * are copied; otherwise it is tiled against the dim contiguous in src. */
+ * are copied; otherwise it is blocked against the dim contiguous in src. */
 static void permute_copy(ag_real *dst, const ag_real *src, const size_t *sshape, int nd,
                          const int *perm, int acc)
 {

@@ -11,7 +11,10 @@ static int stack_shape(ag_opctx *c, size_t *out, int *nd)
     const agi_join_attr *a = ag_attr(c);
     ag_view x0 = ag_in(c, 0);
     int ax = agi_axis(a->axis, x0.ndim + 1);
-    if (ax < 0 || x0.ndim >= AG_MAX_DIMS)
+    if (x0.ndim >= AG_MAX_DIMS)
+        return ag_op_fail(c, AG_EINVAL, "stacking x0%s would exceed %d dims", ag_in_shape_str(c, 0),
+                          AG_MAX_DIMS);
+    if (ax < 0)
         return ag_op_fail(c, AG_EINVAL, "axis %d out of range for stacking x0%s", a->axis,
                           ag_in_shape_str(c, 0));
     for (int i = 1; i < ag_n_in(c); i++) {

@@ -37,8 +37,7 @@ static void unfold_forward(ag_opctx *c)
     const ag_window2d *g = ag_attr(c);
     ag_view x = ag_in(c, 0), y = ag_out(c);
     agi_window_geom k = agi_window_geom_of(g, x.shape);
-    for (size_t i = 0; i < k.n; i++)
-        agi_im2col(x.x + i * k.img, k.c, k.h, k.w, g, k.oh, k.ow, 0, g->pad_value, y.x + i * k.cols);
+    agi_im2col_batch(x.x, &k, g, 0, g->pad_value, y.x);
 }
 
 static void unfold_vjp(ag_opctx *c)
@@ -46,8 +45,7 @@ static void unfold_vjp(ag_opctx *c)
     const ag_window2d *g = ag_attr(c);
     ag_view gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
     agi_window_geom k = agi_window_geom_of(g, gx.shape);
-    for (size_t i = 0; i < k.n; i++) /* G_x += fold(G_y) */
-        agi_col2im(gy.x + i * k.cols, k.c, k.h, k.w, g, k.oh, k.ow, gx.x + i * k.img);
+    agi_col2im_batch(gy.x, &k, g, gx.x); /* G_x += fold(G_y) */
 }
 
 const ag_op_def ag_op_unfold = {.name = "unfold", .n_in = 1, .shape = unfold_shape,

@@ -20,6 +20,11 @@ static void where_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     (void)ud;
     ag_real *y = p[0];
     const ag_real *k = p[1], *a = p[2], *b = p[3];
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = k[i] != 0 ? a[i] : b[i];
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         y[i * s[0]] = k[i * s[1]] != 0 ? a[i * s[2]] : b[i * s[3]];
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "internal.h"
 #include "window.h"
 
 ag_window2d agi_window_norm(const ag_window2d *g)
@@ -168,4 +169,48 @@ agi_window_geom agi_window_geom_of(const ag_window2d *g, const size_t *nchw)
     k.img = k.c * k.h * k.w;
     k.cols = k.c * g->kh * g->kw * k.oh * k.ow;
     return k;
+}
+
+typedef struct batch_job {
+    const ag_real *src;
+    ag_real *dst;
+    const agi_window_geom *k;
+    const ag_window2d *g;
+    int acc, to_cols;
+    ag_real pv;
+} batch_job;
+
+static void batch_task(void *ctx, size_t lo, size_t hi)
+{
+    const batch_job *b = ctx;
+    const agi_window_geom *k = b->k;
+    for (size_t i = lo; i < hi; i++) {
+        if (b->to_cols)
+            agi_im2col(b->src + i * k->img, k->c, k->h, k->w, b->g, k->oh, k->ow, b->acc, b->pv,
+                       b->dst + i * k->cols);
+        else
+            agi_col2im(b->src + i * k->cols, k->c, k->h, k->w, b->g, k->oh, k->ow,
+                       b->dst + i * k->img);
+    }
+}
+
+/* Images per chunk: enough that a chunk moves some 64K values. */
+static size_t min_images(const agi_window_geom *k)
+{
+    size_t per = k->cols + k->img;
+    return per >= 65536 ? 1 : 65536 / (per ? per : 1);
+}
+
+void agi_im2col_batch(const ag_real *x, const agi_window_geom *k, const ag_window2d *g, int acc,
+                      ag_real pv, ag_real *cols)
+{
+    batch_job b = {x, cols, k, g, acc, 1, pv};
+    agi_parallel_for(k->n, min_images(k), batch_task, &b);
+}
+
+void agi_col2im_batch(const ag_real *cols, const agi_window_geom *k, const ag_window2d *g,
+                      ag_real *x)
+{
+    batch_job b = {cols, x, k, g, 0, 0, 0};
+    agi_parallel_for(k->n, min_images(k), batch_task, &b);
 }

@@ -33,4 +33,13 @@ void agi_im2col(const ag_real *x, size_t c, size_t h, size_t w, const ag_window2
 void agi_col2im(const ag_real *cols, size_t c, size_t h, size_t w, const ag_window2d *g, size_t oh,
                 size_t ow, ag_real *x);
 
+/* The two loops over a batch: images [n, c, h, w] <-> columns
+ * [n, c*kh*kw, oh*ow], the images split among the pool's threads (each
+ * image is one independent piece of work, so results do not depend on the
+ * thread count). */
+void agi_im2col_batch(const ag_real *x, const agi_window_geom *k, const ag_window2d *g, int acc,
+                      ag_real pv, ag_real *cols);
+void agi_col2im_batch(const ag_real *cols, const agi_window_geom *k, const ag_window2d *g,
+                      ag_real *x);
+
 #endif

@@ -19,27 +19,30 @@ static ag_tensor *check_conv(ag_tape *t, const char *fn, int nd, ag_tensor *x, a
                              ag_tensor *b, ag_window2d g)
 {
     if (!x || !w)
-        return conv_fail(t, "%s: %s is NULL", fn, x ? "weight" : "input");
+        return nn_fail(t, AG_EINVAL, "%s: %s is NULL", fn, x ? "weight" : "input");
     if (ag_is_poisoned(x) || ag_is_poisoned(w) || (b && ag_is_poisoned(b)))
         return NULL; /* the ops below pass the first error on */
     if (ag_ndim(x) != nd || ag_ndim(w) != nd)
-        return conv_fail(t, "%s: input must be %s and weight %s: x%s w%s", fn,
+        return nn_fail(t, AG_EINVAL, "%s: input must be %s and weight %s: x%s w%s", fn,
                        nd == 4 ? "[N, C, H, W]" : "[N, C, L]",
                        nd == 4 ? "[out_c, in_c, kh, kw]" : "[out_c, in_c, k]",
                        conv_shape_of(x).s, conv_shape_of(w).s);
     if (ag_dim(x, 1) != ag_dim(w, 1))
-        return conv_fail(t, "%s: channel mismatch: x%s has %zu channels, w%s expects %zu", fn,
+        return nn_fail(t, AG_EINVAL,
+                       "%s: channel mismatch: x%s has %zu channels, w%s expects %zu", fn,
                        conv_shape_of(x).s, ag_dim(x, 1), conv_shape_of(w).s, ag_dim(w, 1));
     if (b && (ag_ndim(b) != 1 || ag_dim(b, 0) != ag_dim(w, 0)))
-        return conv_fail(t, "%s: bias b%s does not match w%s (want [%zu])", fn,
+        return nn_fail(t, AG_EINVAL, "%s: bias b%s does not match w%s (want [%zu])", fn,
                        conv_shape_of(b).s, conv_shape_of(w).s, ag_dim(w, 0));
     size_t h = nd == 4 ? ag_dim(x, 2) : 1, wd = ag_dim(x, -1);
     g.kh = nd == 4 ? ag_dim(w, 2) : 1;
     g.kw = ag_dim(w, -1);
     if (ag_window2d_out(&g, h, wd, NULL, NULL))
-        return conv_fail(t, "%s: kernel larger than the padded input: x%s with padding %zu, "
+        return nn_fail(t, AG_EINVAL,
+                       "%s: kernel larger than the padded input: x%s with padding %zu, "
                        "dilation %zu, w%s",
-                       fn, conv_shape_of(x).s, g.pad_w, g.dil_w ? g.dil_w : 1, conv_shape_of(w).s);
+                       fn, conv_shape_of(x).s, g.pad_w, g.dil_w ? g.dil_w : 1,
+                       conv_shape_of(w).s);
     return NULL;
 }
 
@@ -127,7 +130,8 @@ int ag_conv2d_init(ag_conv2d *c, size_t in_c, size_t out_c, size_t kh, size_t kw
     if (!c)
         return agi_fail(NULL, AG_EINVAL, "ag_conv2d_init: layer is NULL");
     memset(c, 0, sizeof *c);
-    int rc = init_wb("ag_conv2d_init", &c->weight, &c->bias, AG_SHAPE(out_c, in_c, kh, kw), bias, r);
+    int rc = init_wb("ag_conv2d_init", &c->weight, &c->bias, AG_SHAPE(out_c, in_c, kh, kw),
+                     bias, r);
     if (rc)
         return rc;
     c->in_c = in_c;
@@ -152,7 +156,7 @@ void ag_conv2d_fini(ag_conv2d *c)
 ag_tensor *ag_conv2d_forward(ag_tape *t, const ag_conv2d *c, ag_tensor *x)
 {
     if (!c || !c->weight)
-        return conv_fail(t, "ag_conv2d_forward: layer is NULL or not initialised");
+        return nn_fail(t, AG_EINVAL, "ag_conv2d_forward: layer is NULL or not initialised");
     return ag_conv2d_fn(t, x, c->weight, c->bias, c->stride, c->pad, c->dilation);
 }
 
@@ -191,7 +195,7 @@ void ag_conv1d_fini(ag_conv1d *c)
 ag_tensor *ag_conv1d_forward(ag_tape *t, const ag_conv1d *c, ag_tensor *x)
 {
     if (!c || !c->weight)
-        return conv_fail(t, "ag_conv1d_forward: layer is NULL or not initialised");
+        return nn_fail(t, AG_EINVAL, "ag_conv1d_forward: layer is NULL or not initialised");
     return ag_conv1d_fn(t, x, c->weight, c->bias, c->stride, c->pad, c->dilation);
 }
 

@@ -28,15 +28,14 @@ static ag_tensor *pool2d(ag_tape *t, const char *fn, ag_tensor *x, size_t k, siz
                          size_t pad, int is_max)
 {
     if (!x)
-        return conv_fail(t, "%s: input is NULL", fn);
+        return nn_fail(t, AG_EINVAL, "%s: input is NULL", fn);
     ag_window2d g = {.kh = k, .kw = k, .stride_h = stride ? stride : k,
                      .stride_w = stride ? stride : k, .pad_h = pad, .pad_w = pad,
                      .pad_value = is_max ? -(ag_real)INFINITY : 0};
     const char *why = pool_error(x, k, pad, &g);
-    if (why) {
-        return conv_fail(t, "%s: %s: x%s, kernel %zux%zu, stride %zu, padding %zu", fn, why,
-                         conv_shape_of(x).s, k, k, g.stride_h, pad);
-    }
+    if (why)
+        return nn_fail(t, AG_EINVAL, "%s: %s: x%s, kernel %zux%zu, stride %zu, padding %zu", fn,
+                       why, conv_shape_of(x).s, k, k, g.stride_h, pad);
     size_t oh = 0, ow = 0, n = ag_dim(x, 0), c = ag_dim(x, 1);
     ag_window2d_out(&g, ag_dim(x, 2), ag_dim(x, 3), &oh, &ow);
     ag_tensor *win = ag_reshape(t, ag_unfold(t, x, &g), AG_SHAPE(n, c, k * k, oh * ow));
@@ -58,9 +57,9 @@ ag_tensor *ag_avgpool2d(ag_tape *t, ag_tensor *x, size_t kernel, size_t stride, 
 ag_tensor *ag_global_avgpool2d(ag_tape *t, ag_tensor *x)
 {
     if (!x)
-        return conv_fail(t, "ag_global_avgpool2d: input is NULL");
+        return nn_fail(t, AG_EINVAL, "ag_global_avgpool2d: input is NULL");
     if (!ag_is_poisoned(x) && ag_ndim(x) != 4) {
-        return conv_fail(t, "ag_global_avgpool2d: input must be [N, C, H, W]: x%s",
+        return nn_fail(t, AG_EINVAL, "ag_global_avgpool2d: input must be [N, C, H, W]: x%s",
                          conv_shape_of(x).s);
     }
     return ag_mean(t, x, (const int[]){2, 3}, 2, 0);

@@ -170,27 +170,24 @@ static ag_real *pack_buffer(size_t n)
  * zero where q*W + w >= len. A block of op(A) is packed with r = row of C
  * and W = MR, a block of op(B) with r = column of C and W = NR; the strides
  * express the transposes. */
-static void pack(const ag_real *X, size_t rs, size_t cs, size_t len, size_t kc, size_t W,
-                 ag_real *dst)
+static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t cs, size_t len,
+                 size_t kc, size_t W, ag_real *dst)
 {
     for (size_t r0 = 0; r0 < len; r0 += W, dst += W * kc) {
         size_t w = len - r0 < W ? len - r0 : W;
         if (rs == 1) { /* W consecutive values per p */
             for (size_t p = 0; p < kc; p++) {
                 ag_real *d = dst + p * W;
-                memcpy(d, X + r0 + p * cs, w * sizeof *d);
+                if (w == 32) /* constant sizes become a few vector moves */
+                    memcpy(d, X + r0 + p * cs, 32 * sizeof *d);
+                else if (w == 16)
+                    memcpy(d, X + r0 + p * cs, 16 * sizeof *d);
+                else
+                    memcpy(d, X + r0 + p * cs, w * sizeof *d);
                 for (size_t i = w; i < W; i++) d[i] = 0;
             }
-        } else if (cs == 1 && W <= 32) {
-            /* Rows read side by side: W sequential streams the prefetcher
-             * follows, and contiguous writes. */
-            const ag_real *row[32];
-            for (size_t i = 0; i < w; i++) row[i] = X + (r0 + i) * rs;
-            for (size_t p = 0; p < kc; p++) {
-                ag_real *d = dst + p * W;
-                for (size_t i = 0; i < w; i++) d[i] = row[i][p];
-                for (size_t i = w; i < W; i++) d[i] = 0;
-            }
+        } else if (cs == 1 && K->pack_rows) { /* a transpose, with the ISA's vectors */
+            K->pack_rows(X + r0 * rs, rs, w, kc, W, dst);
         } else {
             for (size_t i = 0; i < w; i++) {
                 const ag_real *s = X + (r0 + i) * rs;
@@ -233,6 +230,24 @@ static size_t round_up(size_t x, size_t r)
     return (x + r - 1) / r * r;
 }
 
+/* Rows [i0, i1) and columns [p0, p0+kc) of op(A) into MR-tall panels. */
+static void pack_a(const gemm_args *g, size_t i0, size_t i1, size_t p0, size_t kc, ag_real *dst)
+{
+    if (g->ta) /* op(A)[i][p] = A[p][i] */
+        pack(g->kern, g->A + p0 * g->lda + i0, 1, g->lda, i1 - i0, kc, g->kern->mr, dst);
+    else
+        pack(g->kern, g->A + i0 * g->lda + p0, g->lda, 1, i1 - i0, kc, g->kern->mr, dst);
+}
+
+/* Rows [p0, p0+kc) and columns [j0, j1) of op(B) into NR-wide panels. */
+static void pack_b(const gemm_args *g, size_t j0, size_t j1, size_t p0, size_t kc, ag_real *dst)
+{
+    if (g->tb) /* op(B)[p][j] = B[j][p] */
+        pack(g->kern, g->B + j0 * g->ldb + p0, g->ldb, 1, j1 - j0, kc, g->kern->nr, dst);
+    else
+        pack(g->kern, g->B + p0 * g->ldb + j0, 1, g->ldb, j1 - j0, kc, g->kern->nr, dst);
+}
+
 /* C[i0:i1, j0:j1] with the kernel; i0 and j0 are multiples of MR and NR. */
 static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size_t j1)
 {
@@ -268,16 +283,10 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
         for (size_t pc = 0; pc < g->k; pc += g->kc) {
             size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
             ag_real beta = pc == 0 ? g->beta : 1;
-            if (g->tb) /* op(B)[p][j] = B[j][p] */
-                pack(g->B + jc * g->ldb + pc, g->ldb, 1, nc, kc, NR, bp);
-            else
-                pack(g->B + pc * g->ldb + jc, 1, g->ldb, nc, kc, NR, bp);
+            pack_b(g, jc, jc + nc, pc, kc, bp);
             for (size_t ic = i0; ic < i1; ic += mcb) {
                 size_t mc = i1 - ic < mcb ? i1 - ic : mcb;
-                if (g->ta) /* op(A)[i][p] = A[p][i] */
-                    pack(g->A + pc * g->lda + ic, 1, g->lda, mc, kc, MR, ap);
-                else
-                    pack(g->A + ic * g->lda + pc, g->lda, 1, mc, kc, MR, ap);
+                pack_a(g, ic, ic + mc, pc, kc, ap);
                 for (size_t ir = 0; ir < mc; ir += MR) {
                     size_t mr = mc - ir < MR ? mc - ir : MR;
                     ag_real *c = g->C + (ic + ir) * g->ldc + jc;
@@ -313,18 +322,12 @@ static void pack_task(void *ctx, size_t lo, size_t hi)
     size_t MR = g->kern->mr, NR = g->kern->nr, k = g->k;
     if (lo < g->pa) {
         size_t u1 = hi < g->pa ? hi : g->pa, i0 = lo * MR, i1 = u1 * MR < g->m ? u1 * MR : g->m;
-        if (g->ta) /* op(A)[i][p] = A[p][i] */
-            pack(g->A + i0, 1, g->lda, i1 - i0, k, MR, g->ap + lo * MR * k);
-        else
-            pack(g->A + i0 * g->lda, g->lda, 1, i1 - i0, k, MR, g->ap + lo * MR * k);
+        pack_a(g, i0, i1, 0, k, g->ap + lo * MR * k);
         lo = u1;
     }
     if (lo < hi) {
         size_t j0 = (lo - g->pa) * NR, j1 = (hi - g->pa) * NR < g->n ? (hi - g->pa) * NR : g->n;
-        if (g->tb) /* op(B)[p][j] = B[j][p] */
-            pack(g->B + j0 * g->ldb, g->ldb, 1, j1 - j0, k, NR, g->bp + j0 * k);
-        else
-            pack(g->B + j0, 1, g->ldb, j1 - j0, k, NR, g->bp + j0 * k);
+        pack_b(g, j0, j1, 0, k, g->bp + j0 * k);
     }
 }
 

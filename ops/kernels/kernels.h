@@ -40,6 +40,10 @@ struct agi_gemm_kernel {
     /* Optional sibling with fewer rows (the same kc and nr), used when it
      * pads m less: the result is the same, element by element. */
     const agi_gemm_kernel *narrow;
+    /* Optional transposing pack with this ISA: len <= W rows of X, each
+     * with kc consecutive values, row stride rs, into one W-wide panel:
+     * dst[p*W + i] = X[i*rs + p] for i < len, 0 for len <= i < W. */
+    void (*pack_rows)(const ag_real *X, size_t rs, size_t len, size_t kc, size_t W, ag_real *dst);
 };
 
 /* Variants compiled in and supported by this CPU, best first; returns how

@@ -2,12 +2,17 @@
  * variant at 1 and 2 threads.
  *   bench_gemm                        every size, variant and thread count
  *   bench_gemm -v avx512 -t 1 -s 1024,1024,1024 -r 7
- * Peak for reference: fp32 FMA 257 GFLOP/s per core on the AMD EPYC (Zen 5)
- * runners (BENCHMARKS.md). */
+ * Two rates per row: flops per second of wall-clock time, and flops per
+ * second of CPU time used by the process (all its threads). On a machine
+ * shared with other jobs the first falls with the load; the second shows
+ * what the kernels reach while they run, and for two threads how much of
+ * the time they both spend computing. %peak is the wall rate against 257
+ * GFLOP/s per thread (the fp32 FMA peak of one core in BENCHMARKS.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "agrad.h"
 #include "kernels/kernels.h"
 
@@ -17,11 +22,16 @@ static const size_t SIZES[][3] = {
     {784, 256, 64},   {32, 512, 128},
 };
 
-static double now(void)
+static double clock_s(clockid_t c)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(c, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double now(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -30,24 +40,28 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median GFLOP/s over reps repeats of at least ~40 ms each. */
-static double measure(const agi_gemm_kernel *kern, size_t m, size_t n, size_t k, const ag_real *A,
-                      const ag_real *B, ag_real *C, int reps)
+/* Median GFLOP/s (wall, CPU) over reps repeats of at least ~40 ms each. */
+static void measure(const agi_gemm_kernel *kern, size_t m, size_t n, size_t k, const ag_real *A,
+                    const ag_real *B, ag_real *C, int reps, double *wall, double *cpu)
 {
-    double flops = 2.0 * (double)m * (double)n * (double)k, rate[32];
+    double flops = 2.0 * (double)m * (double)n * (double)k, rw[32], rc[32];
     agi_gemm_with(kern, 0, 0, m, n, k, 1, A, k, B, n, 0, C, n); /* warm-up */
     double t0 = now();
     agi_gemm_with(kern, 0, 0, m, n, k, 1, A, k, B, n, 0, C, n);
     double once = now() - t0;
     long iters = once > 0.04 ? 1 : (long)(0.04 / (once > 1e-7 ? once : 1e-7)) + 1;
     for (int r = 0; r < reps; r++) {
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         t0 = now();
         for (long i = 0; i < iters; i++)
             agi_gemm_with(kern, 0, 0, m, n, k, 1, A, k, B, n, 0, C, n);
-        rate[r] = flops * (double)iters / (now() - t0) * 1e-9;
+        rw[r] = flops * (double)iters / (now() - t0) * 1e-9;
+        rc[r] = flops * (double)iters / (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e-9;
     }
-    qsort(rate, (size_t)reps, sizeof rate[0], cmp_double);
-    return rate[reps / 2];
+    qsort(rw, (size_t)reps, sizeof rw[0], cmp_double);
+    qsort(rc, (size_t)reps, sizeof rc[0], cmp_double);
+    *wall = rw[reps / 2];
+    *cpu = rc[reps / 2];
 }
 
 int main(int argc, char **argv)
@@ -70,7 +84,17 @@ int main(int argc, char **argv)
     size_t nv = agi_gemm_variants(var, 7);
     var[nv++] = NULL; /* the reference last */
     size_t nsizes = sz[0] ? 1 : sizeof SIZES / sizeof SIZES[0];
-    printf("%-16s %-7s %3s %10s %8s\n", "M,N,K", "variant", "thr", "GFLOP/s", "%peak");
+    double load[3] = {0, 0, 0};
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la) {
+        if (fscanf(la, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+            load[0] = load[1] = load[2] = 0;
+        fclose(la);
+    }
+    printf("# load average %.2f %.2f %.2f, %ld processors online\n", load[0], load[1], load[2],
+           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("%-16s %-7s %3s %10s %8s %12s\n", "M,N,K", "variant", "thr", "GFLOP/s", "%peak",
+           "GFLOP/cpu-s");
     for (size_t s = 0; s < nsizes; s++) {
         size_t m = sz[0] ? sz[0] : SIZES[s][0], n = sz[0] ? sz[1] : SIZES[s][1],
                k = sz[0] ? sz[2] : SIZES[s][2];
@@ -90,8 +114,10 @@ int main(int argc, char **argv)
                 if (only_t && t != only_t)
                     continue;
                 ag_set_threads(t);
-                double g = measure(var[v], m, n, k, A, B, C, var[v] || m < 1024 ? reps : 1);
-                printf("%-16s %-7s %3d %10.1f %7.1f%%\n", name, vn, t, g, 100 * g / (257.0 * t));
+                double g, gc;
+                measure(var[v], m, n, k, A, B, C, var[v] || m < 1024 ? reps : 1, &g, &gc);
+                printf("%-16s %-7s %3d %10.1f %7.1f%% %12.1f\n", name, vn, t, g,
+                       100 * g / (257.0 * t), gc);
                 fflush(stdout);
             }
         }

@@ -4,27 +4,7 @@
  * or fully updated. */
 #include <stdlib.h>
 #include "common.h"
-
-static long countdown = -1; /* fail when it reaches 0; -1: never */
-static long live;           /* allocations not yet freed */
-
-static void *faulty(void *ud, void *p, size_t old, size_t n)
-{
-    (void)ud;
-    (void)old;
-    if (n == 0) {
-        if (p)
-            live--;
-        free(p);
-        return NULL;
-    }
-    if (countdown >= 0 && countdown-- == 0)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        live++;
-    return q;
-}
+#include "fault_alloc.h"
 
 /* One SGD step of a 2-layer net. Returns the status. */
 static int train_step(ag_tensor *w1, ag_tensor *w2, const ag_real *xs)

@@ -237,3 +237,53 @@ Test(io, save_failure_keeps_the_old_file)
     fill_sentinel();
     cr_assert_eq(ag_load(path, PS), AG_OK);
 }
+
+/* Append v as n little-endian bytes. */
+static size_t put(unsigned char *b, size_t at, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) b[at + i] = (unsigned char)(v >> (8 * i));
+    return at + (size_t)n;
+}
+
+Test(io, reads_a_file_built_by_hand_in_the_other_precision)
+{
+    /* The documented layout, written byte by byte, with values stored in the
+     * precision this build does not use: a float build reads doubles and a
+     * double build reads floats. */
+    int vsize = sizeof(ag_real) == 4 ? 8 : 4;
+    double vals[2] = {1.5, -0.25};
+    unsigned char b[128];
+    memcpy(b, "AGRADPRM", 8);
+    size_t at = put(b, 8, 1, 4);
+    at = put(b, at, (uint64_t)vsize, 4);
+    size_t total = 28 + (2 + 1 + 1 + 8 + 2 * (size_t)vsize) + 4;
+    at = put(b, at, total, 8);
+    at = put(b, at, 1, 4);
+    at = put(b, at, 1, 2);
+    b[at++] = 'w';
+    at = put(b, at, 1, 1);
+    at = put(b, at, 2, 8);
+    for (int i = 0; i < 2; i++) {
+        uint64_t u;
+        if (vsize == 8) {
+            memcpy(&u, &vals[i], 8);
+        } else {
+            float f = (float)vals[i];
+            uint32_t u32;
+            memcpy(&u32, &f, 4);
+            u = u32;
+        }
+        at = put(b, at, u, vsize);
+    }
+    at = put(b, at, ag_crc32(0, b, at), 4);
+    cr_assert_eq(at, total);
+    spit(path, b, at);
+    ag_paramset *s = ag_paramset_new();
+    ag_tensor *w = ag_param_new(AG_SHAPE(2));
+    ag_paramset_add(s, w, "w");
+    cr_assert_eq(ag_load(path, s), AG_OK, "%s", ag_last_errmsg());
+    cr_assert_eq(ag_data(w)[0], 1.5);
+    cr_assert_eq(ag_data(w)[1], -0.25);
+    ag_paramset_free(s);
+    ag_param_free(w);
+}

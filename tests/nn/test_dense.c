@@ -139,6 +139,24 @@ Test(activation, each_kind)
     ag_tape_free(t);
 }
 
+static ag_activation ACT;
+
+static ag_tensor *f_activate(ag_tape *t, void *ctx)
+{
+    (void)ctx;
+    return weigh(t, ag_activate(t, P[0], ACT), 13);
+}
+
+Test(activation, gradcheck_each_kind)
+{
+    /* entries kept away from 0, where relu and leaky_relu have a kink */
+    P[0] = param_rand(AG_SHAPE(3, 4), 0.1, 2, 14);
+    for (int i = 0; i < 12; i += 2) ag_data(P[0])[i] = -ag_data(P[0])[i];
+    for (ACT = AG_ACT_NONE; ACT <= AG_ACT_LEAKY_RELU; ACT++)
+        GRADCHECK(f_activate, NULL, P, 1);
+    ag_param_free(P[0]);
+}
+
 static ag_tensor *f_dropout(ag_tape *t, void *ctx)
 {
     (void)ctx;

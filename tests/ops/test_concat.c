@@ -105,5 +105,9 @@ Test(stack, errors)
     a = ag_tensor_new(t, AG_SHAPE(2, 3));
     ag_stack(t, (ag_tensor *[]){a, a}, 2, 3);
     assert_tape_error(t, AG_EINVAL, "ag_stack (node 0): axis 3 out of range for stacking x0[2,3]");
+    ag_tape_reset(t);
+    a = ag_tensor_new(t, AG_SHAPE(1, 1, 1, 1, 1, 1, 1, 2));
+    ag_stack(t, (ag_tensor *[]){a, a}, 2, 0);
+    assert_tape_error(t, AG_EINVAL, "stacking x0[1,1,1,1,1,1,1,2] would exceed 8 dims");
     ag_tape_free(t);
 }

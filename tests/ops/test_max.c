@@ -31,6 +31,19 @@ Test(max, nan_propagates)
     ag_tensor *m = ag_max(t, ag_tensor_from(t, v, AG_SHAPE(2, 3)), (int[]){1}, 1, 0);
     cr_assert(isnan(ag_data(m)[0]));
     assert_close(ag_data(m) + 1, (double[]){6}, 1, TOL);
+    /* along the other axis (elementwise maxima), a NaN first or later */
+    ag_tensor *k = ag_max(t, ag_tensor_from(t, v, AG_SHAPE(3, 2)), (int[]){0}, 1, 0);
+    cr_assert(isnan(ag_data(k)[1]));
+    assert_close(ag_data(k), (double[]){5}, 1, TOL);
+    /* long rows, reduced in several partial maxima */
+    static ag_real w[2 * 53];
+    for (int i = 0; i < 2 * 53; i++)
+        w[i] = (ag_real)((i * 37) % 53) - 60;
+    w[20] = NAN;
+    w[53 + 44] = 7;
+    ag_tensor *r = ag_max(t, ag_tensor_from(t, w, AG_SHAPE(2, 53)), (int[]){-1}, 1, 0);
+    cr_assert(isnan(ag_data(r)[0]));
+    assert_close(ag_data(r) + 1, (double[]){7}, 1, TOL);
     ag_tape_free(t);
 }
 

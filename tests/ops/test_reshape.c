@@ -108,9 +108,9 @@ Test(permute, forward_all_4d)
     ag_tape_free(t);
 }
 
-Test(permute, forward_tiled)
+Test(permute, forward_blocked)
 {
-    /* sizes beyond one tile, not multiples of it */
+    /* column groups, full and partial, against the dim contiguous in x */
     ag_tape *t = ag_tape_new();
     check_perm(t, AG_SHAPE(3, 40, 37), (int[]){0, 2, 1});
     check_perm(t, AG_SHAPE(70, 45), (int[]){1, 0});
@@ -156,7 +156,7 @@ Test(permute, gradcheck)
     GRADCHECK(f_permute, NULL, P, 1);
     GRADCHECK(f_transpose, NULL, P, 1);
     ag_param_free(P[0]);
-    /* the tiled path */
+    /* the blocked path, with a partial column group */
     P[0] = param_rand(AG_SHAPE(34, 33), -1, 1, 33);
     memcpy(PERM, (int[]){1, 0}, 2 * sizeof *PERM);
     GRADCHECK(f_permute, NULL, P, 1);

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include "common.h"
 #include "ops/window_ref.h"
 
@@ -119,4 +120,31 @@ Test(unfold, errors)
     cr_assert_eq(ag_window2d_out(&g, 1, 1, NULL, NULL), -1);
     cr_assert_eq(ag_window2d_out(NULL, 5, 5, NULL, NULL), -1);
     ag_tape_free(t);
+}
+
+/* Images are split among threads: the result must not depend on how many. */
+Test(unfold, same_bits_for_any_thread_count)
+{
+    ag_window2d g = {.kh = 3, .kw = 3, .stride_h = 2, .pad_h = 1, .pad_w = 1};
+    ag_real *res[2][2];
+    for (int k = 0; k < 2; k++) {
+        ag_set_threads(k + 1);
+        ag_tape *t = ag_tape_new();
+        ag_tensor *x = ag_tensor_new(t, AG_SHAPE(8, 4, 32, 31));
+        fill_uniform(ag_data(x), ag_numel(x), -1, 1, 77);
+        ag_tensor *u = ag_unfold(t, x, &g);
+        ag_tensor *f = ag_fold(t, u, 32, 31, &g);
+        cr_assert_eq(ag_tape_status(t), AG_OK, "%s", ag_tape_errmsg(t));
+        res[k][0] = malloc(ag_numel(u) * sizeof(ag_real));
+        res[k][1] = malloc(ag_numel(f) * sizeof(ag_real));
+        memcpy(res[k][0], ag_data(u), ag_numel(u) * sizeof(ag_real));
+        memcpy(res[k][1], ag_data(f), ag_numel(f) * sizeof(ag_real));
+        if (k) {
+            cr_assert_eq(memcmp(res[0][0], res[1][0], ag_numel(u) * sizeof(ag_real)), 0);
+            cr_assert_eq(memcmp(res[0][1], res[1][1], ag_numel(f) * sizeof(ag_real)), 0);
+        }
+        ag_tape_free(t);
+    }
+    ag_set_threads(0);
+    for (int k = 0; k < 2; k++) free(res[k][0]), free(res[k][1]);
 }

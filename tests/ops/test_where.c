@@ -13,6 +13,10 @@ Test(where, forward_broadcast)
     assert_close(ag_data(z), (double[]){1, 7, 7, 4, 7, 7}, 6, 0);
     ag_tensor *w = ag_where(t, cond, ag_tensor_from(t, kk, AG_SHAPE(1, 3)), ag_scalar(t, 9));
     assert_close(ag_data(w), (double[]){0, -2, 0.5, 9, 9, 9}, 6, 0);
+    ag_real k6[6] = {0, 1, NAN, 0, -1, 0}, b6[6] = {-1, -2, -3, -4, -5, -6};
+    ag_tensor *v = ag_where(t, ag_tensor_from(t, k6, AG_SHAPE(2, 3)), A,
+                            ag_tensor_from(t, b6, AG_SHAPE(2, 3)));
+    assert_close(ag_data(v), (double[]){-1, 2, 3, -4, 5, -6}, 6, 0); /* NaN != 0: a */
     ag_tape_free(t);
 }
 
