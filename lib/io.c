@@ -174,6 +174,11 @@ int ag_save(const char *path, const ag_paramset *ps)
         ag_tensor *p = ag_paramset_get(ps, i);
         if (!*ag_param_name(p))
             return agi_fail(NULL, AG_EINVAL, "ag_save: %s: parameter %zu has no name", path, i);
+        /* names may have changed since they were added to the set */
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(ag_param_name(ag_paramset_get(ps, j)), ag_param_name(p)))
+                return agi_fail(NULL, AG_EINVAL, "ag_save: %s: two parameters are named '%s'",
+                                path, ag_param_name(p));
         total += record_bytes(p);
     }
     size_t plen = strlen(path);

@@ -193,6 +193,10 @@ void ag_set_threads(int n)
 {
     pthread_once(&once, init_once);
     int v = n <= 0 ? default_threads() : n > MAX_THREADS ? MAX_THREADS : n;
+    if (inside) { /* called from a chunk: the pool is busy; workers are trimmed later */
+        atomic_store(&n_threads, v);
+        return;
+    }
     pthread_mutex_lock(&region);
     if (v - 1 < n_workers)
         stop_workers();

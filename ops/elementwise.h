@@ -5,29 +5,17 @@
 #include <math.h>
 #include "util.h"
 
-/* libm in the build's precision: float functions (expf...) in the float
- * build, so no element takes a detour through double. */
+/* libm in the build's precision: float functions (sqrtf...) in the float
+ * build, so no element takes a detour through double. exp, log, log1p,
+ * tanh, sigmoid and softplus use the vector kernels of kernels/vmath.h. */
 #if AG_REAL_IS_DOUBLE
 #define AGI_LIBM(fn) fn
 #else
 #define AGI_LIBM(fn) fn##f
 #endif
-static inline ag_real agi_exp(ag_real x) { return AGI_LIBM(exp)(x); }
-static inline ag_real agi_log(ag_real x) { return AGI_LIBM(log)(x); }
-static inline ag_real agi_log1p(ag_real x) { return AGI_LIBM(log1p)(x); }
 static inline ag_real agi_sqrt(ag_real x) { return AGI_LIBM(sqrt)(x); }
 static inline ag_real agi_pow(ag_real x, ag_real p) { return AGI_LIBM(pow)(x, p); }
 static inline ag_real agi_fabs(ag_real x) { return AGI_LIBM(fabs)(x); }
-
-/* sigmoid(x) = 1 / (1 + exp(-x)), without overflow: with e = exp(-|x|) in
- * (0, 1], sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0
- * (multiply through by exp(x)). Exactly 1/2 at 0. */
-static inline ag_real agi_sigmoid(ag_real x)
-{
-    ag_real e = agi_exp(-agi_fabs(x));
-    ag_real s = 1 / (1 + e);
-    return x >= 0 ? s : e * s;
-}
 
 /* Kernels of a broadcasting binary op, on contiguous arrays of n elements
  * (the broadcasting is done by the callers below):

@@ -38,7 +38,6 @@ static size_t pack_shared_max = PACK_SHARED_MAX;
 /* ---- dispatch ---- */
 
 static const agi_gemm_kernel *chosen;
-static int chosen_set;
 static pthread_once_t dispatch_once = PTHREAD_ONCE_INIT;
 
 /* Kernel by name among the supported ones; *found tells whether the name
@@ -69,18 +68,11 @@ static void choose(void)
         if (found)
             chosen = k;
     }
-    chosen_set = 1;
-}
-
-static void dispatch_init(void)
-{
-    if (!chosen_set)
-        choose();
 }
 
 const agi_gemm_kernel *agi_gemm_current(void)
 {
-    pthread_once(&dispatch_once, dispatch_init);
+    pthread_once(&dispatch_once, choose);
     return chosen;
 }
 
@@ -92,7 +84,7 @@ const char *agi_gemm_name(void)
 
 int agi_gemm_select(const char *name)
 {
-    pthread_once(&dispatch_once, dispatch_init);
+    pthread_once(&dispatch_once, choose);
     if (!name) {
         choose();
         return 1;
@@ -201,7 +193,7 @@ static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t c
 
 /* ---- the blocked product ---- */
 
-/* Packing space of problems this small (elements) lives on the stack. */
+/* Packed operands of problems this small (elements) live on the stack. */
 #define SMALL_LEN (16384 / sizeof(ag_real))
 /* Used, one thread at a time, when a packing buffer cannot be allocated: it
  * holds one MR x kc and one kc x NR micro-panel of any kernel (kc <= 256,
@@ -257,10 +249,9 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     mcb = mcb < K->mc ? mcb : K->mc;
     ncb = ncb < K->nc ? ncb : K->nc;
     size_t a_len = round_up(g->kc * mcb, 64 / sizeof(ag_real)); /* keeps bp aligned */
-    _Alignas(64) ag_real small[SMALL_LEN];
-    ag_real *ap = small;
+    ag_real *ap = pack_buffer(a_len + g->kc * ncb);
     int emergency = 0;
-    if (a_len + g->kc * ncb > SMALL_LEN && !(ap = pack_buffer(a_len + g->kc * ncb))) {
+    if (!ap) {
         if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
             agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
                          g->A + (g->ta ? i0 : i0 * g->lda), g->lda,

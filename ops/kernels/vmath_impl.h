@@ -3,7 +3,10 @@
  * pick the vector width and whether fma exists. Each function is a plain
  * loop over one branch-free scalar formula, which the compiler vectorises:
  * range reduction, a polynomial, 2^k built from bits, and special cases
- * blended in with selects rather than branches.
+ * blended in with selects rather than branches. Built with
+ * -fno-trapping-math: without it GCC keeps a select whose arm does
+ * arithmetic as a branch (the arm might raise a floating-point exception
+ * the other would not), and only AVX-512 masking vectorises that.
  *
  * Shared pieces:
  *   2^k for integral k: the float k + (2^MANT * 1.5 + BIAS) holds k + BIAS in
@@ -11,13 +14,15 @@
  *   field. round(v) is (v + 1.5 * 2^MANT) - 1.5 * 2^MANT (round to nearest).
  *
  *   exp(x) = 2^k (1 + p(r)),  k = round(x / ln2),  r = x - k ln2 in
- *   [-ln2/2, ln2/2] (ln2 split hi + lo so k ln2hi is exact), where
- *   p(r) = expm1(r) = r + r^2 G(r), G a minimax fit of (e^r - 1 - r) / r^2.
+ *   [-ln2/2, ln2/2], kept as rh + rl (ln2 split hi + lo so k ln2hi is
+ *   exact), where p(r) = expm1(r) = rh + (rl + r^2 G(r)), G a minimax fit of
+ *   (e^r - 1 - r) / r^2.
  *   2^k is applied as 2^k1 2^k2 (k1 = round(k/2)) so that results near the
  *   overflow threshold and in the subnormal range come out with one rounding.
  *
- *   expm1(x) = 2^k p + (2^k - 1) = 2 (t p + (t - 1/2)), t = 2^(k-1), which
- *   stays finite up to the overflow threshold; k = 0 returns p itself.
+ *   expm1(x) = 2^k p + (2^k - 1) = 2 ((t rh + (t - 1/2)) + t (p - rh)),
+ *   t = 2^(k-1), which stays finite up to the overflow threshold and rounds
+ *   only twice; k = 0 returns p itself.
  *
  *   log(x): x = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1 (exact),
  *   s = f / (2 + f), log(1 + f) = 2 atanh(s) = 2s + s R(s^2), and since
@@ -150,11 +155,12 @@ static inline R pow2i(R k)
     return real(bits(k + (R)(VM_SHIFT + VM_BIAS)) << VM_MANT);
 }
 
-/* expm1(r) for |r| <= ln2/2 (plus rounding slack): r + r^2 G(r), with the
- * polynomial split in two halves (Estrin) to shorten the dependency chain. */
-static inline R expm1_poly(R r)
+/* expm1(r) - rh for r = rh + rl, |r| <= ln2/2 (plus rounding slack):
+ * rl + r^2 G(r), the polynomial evaluated by Estrin's scheme to shorten the
+ * dependency chain. The rounding of rh + rl only reaches the r^2 G term. */
+static inline R expm1_tail(R rh, R rl)
 {
-    R r2 = r * r;
+    R r = rh + rl, r2 = r * r;
 #if AG_REAL_IS_DOUBLE
     R r4 = r2 * r2, r8 = r4 * r4;
     R a = FMA(r, G1, G0), b = FMA(r, G3, G2), c = FMA(r, G5, G4), d = FMA(r, G7, G6),
@@ -166,15 +172,16 @@ static inline R expm1_poly(R r)
     R a = FMA(r, G1, G0), b = FMA(r, G3, G2), c = FMA(r, G5, G4);
     R g = FMA(r4, c, FMA(r2, b, a));
 #endif
-    return FMA(r2, g, r);
+    return FMA(r2, g, rl);
 }
 
-/* k = round(x / ln2) and r = x - k ln2, for clamped (or NaN) x */
-static inline R reduce_ln2(R x, R *r)
+/* k = round(x / ln2) and x - k ln2 = rh + rl (rh exact, rl = -k ln2lo), for
+ * clamped (or NaN) x */
+static inline R reduce_ln2(R x, R *rh, R *rl)
 {
     R k = round_int(x * LOG2E);
-    R t = FMA(k, -LN2_HI, x);
-    *r = FMA(k, -LN2_LO, t);
+    *rh = FMA(k, -LN2_HI, x);
+    *rl = k * -LN2_LO;
     return k;
 }
 
@@ -182,8 +189,8 @@ static inline R exp1(R x)
 {
     R xc = x < EXP_LO ? EXP_LO : x; /* NaN passes both selects and propagates */
     xc = xc > EXP_HI ? EXP_HI : xc;
-    R r, k = reduce_ln2(xc, &r);
-    R p = expm1_poly(r);
+    R rh, rl, k = reduce_ln2(xc, &rh, &rl);
+    R p = rh + expm1_tail(rh, rl); /* expm1(r), rounded once */
     R k1 = round_int(k * (R)0.5);
     R s1 = pow2i(k1), s2 = pow2i(k - k1);
     return FMA(p, s1, s1) * s2;
@@ -192,11 +199,11 @@ static inline R exp1(R x)
 /* expm1 of x already clamped to [EXPM1_LO, EXP_HI] (or NaN) */
 static inline R expm1_clamped(R xc)
 {
-    R r, k = reduce_ln2(xc, &r);
-    R p = expm1_poly(r);
+    R rh, rl, k = reduce_ln2(xc, &rh, &rl);
+    R q = expm1_tail(rh, rl);
     R t = pow2i(k - 1);
-    R y = 2 * FMA(t, p, t - (R)0.5);
-    return k == 0 ? p : y;
+    R y = 2 * FMA(t, q, FMA(t, rh, t - (R)0.5)); /* t rh and t q are exact */
+    return k == 0 ? rh + q : y;
 }
 
 static inline R expm1_1(R x)
@@ -207,25 +214,46 @@ static inline R expm1_1(R x)
     return x == 0 ? x : y; /* keeps the sign of -0 */
 }
 
+/* n / (b + e) for b + e > 0, with one rounding fewer than the plain
+ * expression: d = b + e is rounded, its error ed is exact (Fast2Sum, the
+ * larger term first), and the quotient q = n / d is corrected by the
+ * residual n - q (d + ed) (exact with fma) times inv ~ 1 / (b + e), which
+ * the caller knows from q. */
+static inline R div_sum(R n, R b, R e, R *q_out)
+{
+    R d = b + e;
+    R ed = e <= b ? (b - d) + e : (e - d) + b;
+    R q = n / d;
+    *q_out = q;
+    return FMA(-q, d, n) - q * ed;
+}
+
 /* tanh(|x|) = u / (u + 2) with u = expm1(2|x|): no cancellation anywhere,
- * and tanh(x) ~ x for tiny x because expm1 is accurate there. Exactly 1
- * beyond TANH_SAT, the sign restored at the end. */
+ * and tanh(x) ~ x for tiny x because expm1 is accurate there; since
+ * 1 / (u + 2) = (1 - tanh) / 2, the residual of the division costs no second
+ * division. Past u = 2^(MANT-3), 1 - q has too few correct bits and the
+ * correction (then below half an ulp of q) is dropped. Exactly 1 beyond
+ * TANH_SAT, the sign restored at the end. */
 static inline R tanh1(R x)
 {
     R a = vabs(x);
     R ac = a > TANH_SAT ? TANH_SAT : a;
     R u = expm1_clamped(2 * ac);
-    R y = u / (u + 2);
+    R q, rem = div_sum(u, 2, u, &q);
+    R inv = u < (R)((U)1 << (VM_MANT - 3)) ? (1 - q) * (R)0.5 : 0;
+    R y = FMA(rem, inv, q);
     y = a > TANH_SAT ? 1 : y;
     return real(bits(y) | (bits(x) & VM_SIGN));
 }
 
 /* sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with
- * e = exp(-|x|) in [0, 1]: never overflows, never NaN for non-NaN x. */
+ * e = exp(-|x|) in [0, 1]: never overflows, never NaN for non-NaN x. The
+ * division is corrected as in tanh, 1 / (1 + e) being q or 1 - q. */
 static inline R sigmoid1(R x)
 {
     R e = exp1(-vabs(x));
-    return (x < 0 ? e : 1) / (1 + e);
+    R q, rem = div_sum(x < 0 ? e : 1, 1, e, &q);
+    return FMA(rem, x < 0 ? 1 - q : q, q);
 }
 
 /* Split u = 2^k m, m in [sqrt(1/2), sqrt(2)); returns k, sets f = m - 1.

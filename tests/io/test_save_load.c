@@ -234,6 +234,11 @@ Test(io, save_failure_keeps_the_old_file)
     cr_assert_eq(ag_paramset_add(s, anon, ""), AG_EINVAL);
     ag_paramset_free(s);
     ag_param_free(anon);
+    ag_param_set_name(P[1], "fc.weight"); /* renamed after it was added */
+    cr_assert_eq(ag_save(path, PS), AG_EINVAL);
+    cr_assert(strstr(ag_last_errmsg(), "two parameters are named 'fc.weight'"), "%s",
+              ag_last_errmsg());
+    ag_param_set_name(P[1], "fc.bias");
     fill_sentinel();
     cr_assert_eq(ag_load(path, PS), AG_OK);
 }

@@ -153,3 +153,19 @@ Test(threads, environment_and_limits)
     ag_set_threads(-5);
     cr_assert_geq(ag_get_threads(), 1);
 }
+
+static void set_inside(void *ctx, size_t lo, size_t hi)
+{
+    (void)ctx, (void)lo, (void)hi;
+    ag_set_threads(1); /* must not wait for the region it runs in */
+}
+
+Test(threads, set_threads_from_inside_a_region, .timeout = 20)
+{
+    ag_set_threads(2);
+    agi_parallel_for(2, 1, set_inside, NULL);
+    cr_assert_eq(ag_get_threads(), 1);
+    cover *c = run(100, 1);
+    cr_assert_eq(c->calls, 1);
+    ag_set_threads(0);
+}

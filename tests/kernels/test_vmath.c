@@ -62,11 +62,11 @@ typedef struct fn_case {
 #define FN(f) offsetof(agi_vmath, f)
 static const fn_case cases[] = {
     {"exp", FN(exp), expl, -104, 89, 1},
-    {"expm1", FN(expm1), expm1l, -20, 20, 2.5},
+    {"expm1", FN(expm1), expm1l, -20, 20, 1.5},
     {"log", FN(log), logl, 0, 4, 1},
-    {"log1p", FN(log1p), log1pl, -1, 3, 1.5},
-    {"tanh", FN(tanh), tanhl, -10, 10, 3},
-    {"sigmoid", FN(sigmoid), ref_sigmoid, -40, 40, 3},
+    {"log1p", FN(log1p), log1pl, -1, 3, 1},
+    {"tanh", FN(tanh), tanhl, -10, 10, 2},
+    {"sigmoid", FN(sigmoid), ref_sigmoid, -40, 40, 2},
     {"softplus", FN(softplus), ref_softplus, -40, 40, 2},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
@@ -76,9 +76,9 @@ static agi_vfn *fn_of(const agi_vmath *v, const fn_case *c)
     return *(agi_vfn *const *)((const char *)v + c->off);
 }
 
-#define NDENSE 60000
+#define NDENSE 40000
 #define NSMALL 20000
-#define NRAND 40000
+#define NRAND 24000
 #define NSPEC 64
 #define NTOTAL (NDENSE + NSMALL + NRAND + NSPEC)
 
@@ -134,8 +134,15 @@ static double max_err(const agi_vmath *v, const fn_case *c, size_t n, ag_real *a
     *at = 0;
     for (size_t i = 0; i < n; i++) {
         double e = ulp_err(ys[i], refs[i]);
-        cr_assert(e <= c->bound, "%s %s(%.17g) = %.17g, want %.21Lg: %.3g ulp > %g", v->name,
-                  c->name, (double)xs[i], (double)ys[i], refs[i], e, c->bound);
+        /* a subnormal result is rounded twice (scaled in two steps) */
+        double bound = fabsl(refs[i]) < (long double)REAL_MIN ? c->bound + 0.5 : c->bound;
+        int in_range = c->off == FN(tanh)      ? !(fabs((double)ys[i]) > 1)
+                       : c->off == FN(sigmoid) ? !(ys[i] < 0 || ys[i] > 1)
+                                               : 1;
+        cr_assert(in_range, "%s %s(%.17g) = %.17g is out of range", v->name, c->name,
+                  (double)xs[i], (double)ys[i]);
+        cr_assert(e <= bound, "%s %s(%.17g) = %.17g, want %.21Lg: %.3g ulp > %g", v->name,
+                  c->name, (double)xs[i], (double)ys[i], refs[i], e, bound);
         if (e > worst) {
             worst = e;
             *at = xs[i];
