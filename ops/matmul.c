@@ -76,9 +76,8 @@ static void mm_forward(ag_opctx *c)
         agi_gemm(0, at->tb, g.m * g.batch, g.n, g.k, 1, a.x, lda, b.x, ldb, 0, y.x, g.n);
         return;
     }
-    for (size_t i = 0; i < g.batch; i++)
-        agi_gemm(at->ta, at->tb, g.m, g.n, g.k, 1, a.x + i * g.sa, lda, b.x + i * g.sb, ldb, 0,
-                 y.x + i * g.sc, g.n);
+    agi_gemm_batch(at->ta, at->tb, g.batch, g.m, g.n, g.k, 1, a.x, lda, g.sa, b.x, ldb, g.sb, 0,
+                   y.x, g.n, g.sc);
 }
 
 static void mm_vjp(ag_opctx *c)
@@ -88,25 +87,25 @@ static void mm_vjp(ag_opctx *c)
     mm_geom g = geom(c);
     size_t lda = at->ta ? g.m : g.k, ldb = at->tb ? g.k : g.n;
     size_t rows = g.fold ? g.m * g.batch : g.m, nb = g.fold ? 1 : g.batch;
+    /* Per batch item; a shared operand's gradient (stride 0) sums the items
+     * in order. */
     if (ag_wants_grad(c, 0)) {
         ag_real *ga = ag_in_grad(c, 0).x;
-        for (size_t i = 0; i < nb; i++) {
-            const ag_real *G = gy.x + i * g.sc, *B = b.x + i * g.sb;
-            if (!at->ta) /* G_A += G op(B)^T */
-                agi_gemm(0, !at->tb, rows, g.k, g.n, 1, G, g.n, B, ldb, 1, ga + i * g.sa, lda);
-            else         /* G_A (stored [k,m]) += op(B) G^T */
-                agi_gemm(at->tb, 1, g.k, g.m, g.n, 1, B, ldb, G, g.n, 1, ga + i * g.sa, lda);
-        }
+        if (!at->ta) /* G_A += G op(B)^T */
+            agi_gemm_batch(0, !at->tb, nb, rows, g.k, g.n, 1, gy.x, g.n, g.sc, b.x, ldb, g.sb, 1,
+                           ga, lda, g.sa);
+        else         /* G_A (stored [k,m]) += op(B) G^T */
+            agi_gemm_batch(at->tb, 1, nb, g.k, g.m, g.n, 1, b.x, ldb, g.sb, gy.x, g.n, g.sc, 1,
+                           ga, lda, g.sa);
     }
     if (ag_wants_grad(c, 1)) {
         ag_real *gb = ag_in_grad(c, 1).x;
-        for (size_t i = 0; i < nb; i++) {
-            const ag_real *G = gy.x + i * g.sc, *A = a.x + i * g.sa;
-            if (!at->tb) /* G_B += op(A)^T G */
-                agi_gemm(!at->ta, 0, g.k, g.n, rows, 1, A, lda, G, g.n, 1, gb + i * g.sb, ldb);
-            else         /* G_B (stored [n,k]) += G^T op(A) */
-                agi_gemm(1, at->ta, g.n, g.k, rows, 1, G, g.n, A, lda, 1, gb + i * g.sb, ldb);
-        }
+        if (!at->tb) /* G_B += op(A)^T G */
+            agi_gemm_batch(!at->ta, 0, nb, g.k, g.n, rows, 1, a.x, lda, g.sa, gy.x, g.n, g.sc, 1,
+                           gb, ldb, g.sb);
+        else         /* G_B (stored [n,k]) += G^T op(A) */
+            agi_gemm_batch(1, at->ta, nb, g.n, g.k, rows, 1, gy.x, g.n, g.sc, a.x, lda, g.sa, 1,
+                           gb, ldb, g.sb);
     }
 }
 

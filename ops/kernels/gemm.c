@@ -417,3 +417,40 @@ void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const
 {
     agi_gemm_with(agi_gemm_current(), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+typedef struct batch_args {
+    int ta, tb;
+    size_t m, n, k, lda, ldb, ldc, sa, sb, sc;
+    ag_real alpha, beta;
+    const ag_real *A, *B;
+    ag_real *C;
+} batch_args;
+
+/* Products [lo, hi), each on this thread (agi_gemm inside a parallel region
+ * runs serially). */
+static void batch_task(void *ctx, size_t lo, size_t hi)
+{
+    const batch_args *b = ctx;
+    for (size_t i = lo; i < hi; i++)
+        agi_gemm(b->ta, b->tb, b->m, b->n, b->k, b->alpha, b->A + i * b->sa, b->lda,
+                 b->B + i * b->sb, b->ldb, b->beta, b->C + i * b->sc, b->ldc);
+}
+
+void agi_gemm_batch(int ta, int tb, size_t batch, size_t m, size_t n, size_t k, ag_real alpha,
+                    const ag_real *A, size_t lda, size_t sa, const ag_real *B, size_t ldb,
+                    size_t sb, ag_real beta, ag_real *C, size_t ldc, size_t sc)
+{
+    batch_args b = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                    .ldc = ldc, .sa = sa, .sb = sb, .sc = sc, .alpha = alpha, .beta = beta,
+                    .A = A, .B = B, .C = C};
+    double flops = 2.0 * (double)m * (double)n * (double)k + 1;
+    size_t nt = (size_t)ag_get_threads();
+    /* Whole products per thread when there are plenty, or when each is too
+     * small to split; otherwise agi_gemm splits each one. */
+    if (sc != 0 && batch > 1 &&
+        (batch >= 4 * nt || flops < 4.0 * (double)nt * MIN_FLOPS_PER_CHUNK)) {
+        agi_parallel_for(batch, (size_t)(MIN_FLOPS_PER_CHUNK / flops) + 1, batch_task, &b);
+        return;
+    }
+    batch_task(&b, 0, batch);
+}

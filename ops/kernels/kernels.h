@@ -12,6 +12,16 @@
 void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A,
               size_t lda, const ag_real *B, size_t ldb, ag_real beta, ag_real *C, size_t ldc);
 
+/* batch products C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch, with
+ * A_i = A + i*sa, B_i = B + i*sb, C_i = C + i*sc (strides in elements; 0
+ * shares an operand). Small products are spread over threads whole; large
+ * ones are split as agi_gemm splits them. The result is that of calling
+ * agi_gemm for i = 0, 1, ... in turn, bit for bit; with sc = 0 (all
+ * products into one C) they run in that order on one thread. */
+void agi_gemm_batch(int ta, int tb, size_t batch, size_t m, size_t n, size_t k, ag_real alpha,
+                    const ag_real *A, size_t lda, size_t sa, const ag_real *B, size_t ldb,
+                    size_t sb, ag_real beta, ag_real *C, size_t ldc, size_t sc);
+
 /* The portable reference, always built: the oracle of the kernel tests. */
 void agi_gemm_ref(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A,
                   size_t lda, const ag_real *B, size_t ldb, ag_real beta, ag_real *C, size_t ldc);

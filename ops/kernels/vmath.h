@@ -19,21 +19,30 @@
  *   expm1, log1p keep the sign of -0 and return tiny (subnormal) arguments
  *   with small relative error.
  *
- * Accuracy: largest error in ulps of the result (relative to the build's
- * ulp at the exact value, subnormals counted in units of the smallest
- * subnormal) over a sweep of dense samples on the interesting range, wide
- * logarithmic samples over the whole finite range, subnormals and specials,
- * measured against long double libm by tests/kernels/test_vmath.c, which
- * fails if a copy exceeds these bounds:
+ * Accuracy, in ulps of the result (the build's ulp at the exact value;
+ * subnormal results in units of the smallest subnormal). "bound" is what
+ * tests/kernels/test_vmath.c asserts for every copy against long double
+ * libm, over dense samples of the interesting range, dense samples near 0,
+ * random finite bit patterns (every binade, subnormals) and special values;
+ * a subnormal result may be 0.5 ulp worse (2^k is applied in two steps, so
+ * it is rounded twice). "measured" is the largest error seen in that test
+ * and in a wider sweep: every 61st float bit pattern (70 million values)
+ * for the float build; 4 million dense plus 4 million random values per
+ * function for the double build. The copies' maxima differ by 0.04 ulp or
+ * less.
  *
- *                  float build         double build
- *     exp          1 ulp  (0.9 meas.)  1 ulp  (0.5 meas.)
- *     expm1        2 ulp  (1.1)        2 ulp  (0.9)
- *     log          1 ulp  (0.8)        1 ulp  (0.5)
- *     log1p        2 ulp  (1.2)        2 ulp  (0.8)
- *     tanh         2 ulp  (1.6)        2 ulp  (1.5)
- *     sigmoid      2 ulp  (1.4)        2 ulp  (1.3)
- *     softplus     2 ulp  (1.4)        2 ulp  (1.1)
+ *                bound    measured, float    measured, double
+ *     exp        1        0.88               0.89
+ *     expm1      1.5      1.22               1.19
+ *     log        1        0.83               0.84
+ *     log1p      1        0.81               0.82
+ *     tanh       2        1.54               1.44
+ *     sigmoid    2        1.47               1.48
+ *     softplus   2        1.56               1.52
+ *
+ * Cost on a Zen 5 core (AVX-512 copy), 16 floats: 10-15 ns per call
+ * back to back, 26-47 ns when each call waits for the last one's result
+ * (tanh 32 ns, against about 185 ns for 16 calls of libm's tanhf).
  */
 #ifndef AGRAD_VMATH_H
 #define AGRAD_VMATH_H

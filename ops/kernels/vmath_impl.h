@@ -86,6 +86,7 @@ typedef uint64_t U;
 #define H6 0x1.2b0fbc42c7c38p-3
 #if defined(__FMA__)
 #define FMA(a, b, c) __builtin_fma((a), (b), (c))
+#define VM_HAVE_FMA 1
 #endif
 #else
 typedef uint32_t U;
@@ -119,6 +120,7 @@ typedef uint32_t U;
 #define H3 0x1.ce6884p-3f
 #if defined(__FMA__)
 #define FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#define VM_HAVE_FMA 1
 #endif
 #endif
 
@@ -214,18 +216,36 @@ static inline R expm1_1(R x)
     return x == 0 ? x : y; /* keeps the sign of -0 */
 }
 
+/* n - q d exactly, for q = fl(n / d): with fma in one step; without, by
+ * Dekker's product (Veltkamp's split into half-width parts multiplies
+ * exactly), and n - fl(q d) is exact since fl(q d) is within a factor 2
+ * of n. */
+static inline R div_residual(R n, R q, R d)
+{
+#ifdef VM_HAVE_FMA
+    return FMA(-q, d, n);
+#else
+    const R split = (R)((U)1 << ((VM_MANT + 2) / 2)) + 1;
+    R p = q * d;
+    R tq = split * q, qh = tq - (tq - q), ql = q - qh;
+    R td = split * d, dh = td - (td - d), dl = d - dh;
+    R err = ((qh * dh - p) + qh * dl + ql * dh) + ql * dl; /* q d - p */
+    return (n - p) - err;
+#endif
+}
+
 /* n / (b + e) for b + e > 0, with one rounding fewer than the plain
  * expression: d = b + e is rounded, its error ed is exact (Fast2Sum, the
  * larger term first), and the quotient q = n / d is corrected by the
- * residual n - q (d + ed) (exact with fma) times inv ~ 1 / (b + e), which
- * the caller knows from q. */
+ * residual n - q (d + ed) times inv ~ 1 / (b + e), which the caller knows
+ * from q. */
 static inline R div_sum(R n, R b, R e, R *q_out)
 {
     R d = b + e;
     R ed = e <= b ? (b - d) + e : (e - d) + b;
     R q = n / d;
     *q_out = q;
-    return FMA(-q, d, n) - q * ed;
+    return div_residual(n, q, d) - q * ed;
 }
 
 /* tanh(|x|) = u / (u + 2) with u = expm1(2|x|): no cancellation anywhere,

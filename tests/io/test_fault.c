@@ -82,3 +82,30 @@ Test(fault, every_allocation_of_the_toolkit)
     unlink(model_path);
     unlink(idx_path);
 }
+
+Test(fault, optimizer_steps_and_early_stopping_never_allocate)
+{
+    ag_set_allocator(faulty, NULL);
+    ag_tensor *w = param_rand(AG_SHAPE(5, 4), -1, 1, 3);
+    ag_paramset *ps = ag_paramset_new();
+    cr_assert_eq(ag_paramset_add(ps, w, "w"), AG_OK);
+    ag_optim *o[3] = {ag_optim_sgd(ps, &(ag_sgd_opts){.lr = 0.1, .momentum = 0.9}),
+                      ag_optim_adam(ps, NULL), ag_optim_sgd(ps, &(ag_sgd_opts){.lr = 0.1})};
+    ag_early_stop *e = ag_early_stop_new(ps, 1, 0, 0);
+    countdown = 0; /* from here on, every allocation fails */
+    for (int i = 0; i < 3; i++) {
+        cr_assert_not_null(o[i]);
+        ag_grad(w)[i] = 1;
+        cr_assert_eq(ag_optim_step(o[i]), AG_OK);
+    }
+    cr_assert_eq(ag_early_stop_update(e, 1.0), 0);
+    cr_assert_eq(ag_early_stop_restore(e), AG_OK);
+    cr_assert_eq(countdown, 0, "an allocation was attempted");
+    countdown = -1;
+    for (int i = 0; i < 3; i++) ag_optim_free(o[i]);
+    ag_early_stop_free(e);
+    ag_paramset_free(ps);
+    ag_param_free(w);
+    cr_assert_eq(live, 0);
+    ag_set_allocator(NULL, NULL);
+}

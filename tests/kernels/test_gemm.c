@@ -302,3 +302,40 @@ Test(gemm, out_of_memory_same_bits)
     }
     ag_set_threads(0);
 }
+
+/* agi_gemm_batch gives the bits of agi_gemm called item by item, for any
+ * thread count: small items spread over threads, large ones split, and all
+ * items accumulated into one C (stride 0) in order. */
+Test(gemm, batch_same_bits_as_a_loop)
+{
+    static const size_t dims[][4] = {/* batch, m, n, k */
+                                     {32, 8, 49, 25}, {3, 70, 300, 150}, {16, 25, 40, 8}};
+    for (size_t d = 0; d < 3; d++)
+        for (int shared_c = 0; shared_c < 2; shared_c++) {
+            size_t bt = dims[d][0], m = dims[d][1], n = dims[d][2], k = dims[d][3];
+            size_t sa = m * k, sb = d == 1 ? 0 : k * n, sc = shared_c ? 0 : m * n;
+            size_t lc = shared_c ? m * n : bt * m * n;
+            ag_real *A = malloc(sizeof(ag_real) * bt * sa), *B = malloc(sizeof(ag_real) * bt * k * n);
+            ag_real *want = malloc(sizeof(ag_real) * lc), *got = malloc(sizeof(ag_real) * lc);
+            fill_uniform(A, bt * sa, -1, 1, 5);
+            fill_uniform(B, bt * k * n, -1, 1, 6);
+            fill_uniform(want, lc, -1, 1, 7);
+            memcpy(got, want, sizeof(ag_real) * lc);
+            ag_set_threads(1);
+            for (size_t i = 0; i < bt; i++)
+                agi_gemm(d == 2, 0, m, n, k, (ag_real)0.5, A + i * sa, d == 2 ? m : k, B + i * sb, n,
+                         1, want + i * sc, n);
+            ag_real *first = malloc(sizeof(ag_real) * lc);
+            memcpy(first, got, sizeof(ag_real) * lc);
+            for (int t = 1; t <= 3; t++) {
+                ag_set_threads(t);
+                memcpy(got, first, sizeof(ag_real) * lc);
+                agi_gemm_batch(d == 2, 0, bt, m, n, k, (ag_real)0.5, A, d == 2 ? m : k, sa, B, n, sb,
+                               1, got, n, sc);
+                cr_assert(memcmp(got, want, sizeof(ag_real) * lc) == 0,
+                          "case %zu, shared C %d, %d threads", d, shared_c, t);
+            }
+            free(A), free(B), free(want), free(got), free(first);
+        }
+    ag_set_threads(0);
+}
