@@ -183,6 +183,42 @@ static int data_parallel(void)
     return ok && worst < 1e-5;
 }
 
+/* [pool] */
+/* The thread pool splits large kernels (GEMM, unfold...) over independent
+ * outputs only, so the result does not depend on the number of threads. */
+#define M 192
+#define K 256
+#define NC 160
+
+static int pool_determinism(void)
+{
+    static ag_real y[2][M * NC], ga[2][M * K];
+    ag_tensor *a = ag_param_new(AG_SHAPE(M, K)), *b = ag_param_new(AG_SHAPE(K, NC));
+    int ok = a && b;
+    for (size_t i = 0; ok && i < M * K; i++)
+        ag_data(a)[i] = (ag_real)sin(0.1 * (double)i);
+    for (size_t i = 0; ok && i < K * NC; i++)
+        ag_data(b)[i] = (ag_real)cos(0.07 * (double)i);
+    for (int k = 0; ok && k < 2; k++) {
+        ag_set_threads(k + 1);                       /* 1, then 2 threads */
+        ag_tape *t = ag_tape_new();
+        ag_tensor *ab = ag_matmul(t, a, b);
+        ag_param_zero_grad(a);
+        ok = ag_backward(t, ag_sum_all(t, ag_tanh(t, ab))) == AG_OK;
+        memcpy(y[k], ag_data(ab), sizeof y[k]);
+        memcpy(ga[k], ag_grad(a), sizeof ga[k]);
+        ag_tape_free(t);
+    }
+    ag_set_threads(0);                               /* back to the default */
+    ok = ok && memcmp(y[0], y[1], sizeof y[0]) == 0 && memcmp(ga[0], ga[1], sizeof ga[0]) == 0;
+    printf("1 thread and 2 threads: product and gradient %s\n",
+           ok ? "bitwise identical" : "DIFFER");
+    ag_param_free(a);
+    ag_param_free(b);
+    return ok;
+}
+/* [pool] */
+
 int main(void)
 {
     ag_set_allocator(counting_alloc, NULL); /* before any library object exists */
@@ -206,14 +242,14 @@ int main(void)
         ag_data(w2)[k] = (ag_real)(0.2 * sin((double)k + 1));
 
     int ok_steps = train_steps(), ok_life = lifetimes(), ok_inf = inference();
-    int ok_par = data_parallel();
+    int ok_par = data_parallel(), ok_pool = pool_determinism();
     ag_param_free(w1);
     ag_param_free(b1);
     ag_param_free(w2);
     ag_param_free(b2);
     ag_set_allocator(NULL, NULL);
-    printf("memory: steps %s, lifetimes %s, inference %s, data parallel %s\n",
+    printf("memory: steps %s, lifetimes %s, inference %s, data parallel %s, pool %s\n",
            ok_steps ? "ok" : "FAILED", ok_life ? "ok" : "FAILED", ok_inf ? "ok" : "FAILED",
-           ok_par ? "ok" : "FAILED");
-    return ok_steps && ok_life && ok_inf && ok_par ? 0 : 1;
+           ok_par ? "ok" : "FAILED", ok_pool ? "ok" : "FAILED");
+    return ok_steps && ok_life && ok_inf && ok_par && ok_pool ? 0 : 1;
 }
