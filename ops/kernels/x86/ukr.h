@@ -36,6 +36,9 @@ static void UKR_NAME(size_t k, const ag_real *restrict a, const ag_real *restric
         for (int v = 0; v < NV; v++) acc[i][v] = V_ZERO();
     }
     for (int i = 0; i < MR; i++) __builtin_prefetch(c + (size_t)i * ldc, 1);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (size_t p = 0; p < k; p++) {
         vec bv[NV];
         UNROLL_ALL
