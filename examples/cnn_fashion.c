@@ -126,6 +126,7 @@ int main(int argc, char **argv)
         .self = &net, .option = model_option, .init = model_init, .describe = model_describe,
         .forward = model_forward, .fini = model_fini};
     fashion_opts defaults = {.data = "/usr/share/datasets/fashion-mnist", .optim = "adam",
+                             .schedule = "plateau",
                              .batch = 64, .epochs = 15, .patience = 3, .momentum = 0.9,
                              .dropout = 0.3, .val = 0.1, .time_limit = 480, .seed = 1};
     return fashion_main(argc, argv, &m, defaults);

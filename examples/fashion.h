@@ -8,6 +8,11 @@
  * the best validation epoch, halves the learning rate when the validation
  * accuracy stalls for two epochs, and stops when it has not improved for
  * `patience` + 1 epochs (or when the next epoch would pass the time limit).
+ * With the cosine schedule the learning rate instead follows
+ * lr0 (0.01 + 0.99 (1 + cos(pi p)) / 2) at every step, where the progress p is
+ * the larger of the fraction of steps done (of `epochs`) and the fraction of
+ * the time limit spent, so the rate is annealed by the end of the run however
+ * busy the machine is.
  * The last line printed is "test accuracy: 0.XXXX". */
 #ifndef FASHION_H
 #define FASHION_H
@@ -27,6 +32,7 @@
 /* Settings common to the examples; each example sets its defaults first. */
 typedef struct fashion_opts {
     const char *data, *optim, *csv, *save, *load;
+    const char *schedule; /* "plateau" or "cosine" */
     int batch, epochs, patience, threads, skip_if_missing;
     double lr, momentum, weight_decay, dropout, val, time_limit, min_accuracy;
     long limit, test_limit;
@@ -63,6 +69,7 @@ static void fashion_usage(const fashion_model *m, const fashion_opts *d)
            "%s"
            "  --optim adam|sgd   optimizer (default %s; sgd uses momentum)\n"
            "  --lr X             learning rate (default 1e-3 for adam, 0.05 for sgd)\n"
+           "  --schedule S       plateau (halve when stalled) or cosine (default %s)\n"
            "  --momentum X       SGD momentum (default %g)\n"
            "  --weight-decay X   L2 weight decay (default %g)\n"
            "  --dropout X        dropout rate (default %g)\n"
@@ -80,7 +87,7 @@ static void fashion_usage(const fashion_model *m, const fashion_opts *d)
            "  --load FILE        evaluate a saved model on the test set, no training\n"
            "  --min-accuracy X   exit with status 1 if the test accuracy is below X\n"
            "  --skip-if-missing  exit with status 77 (skipped) if the data set is absent\n",
-           m->prog, d->data, m->usage, d->optim, d->momentum, d->weight_decay, d->dropout,
+           m->prog, d->data, m->usage, d->optim, d->schedule, d->momentum, d->weight_decay, d->dropout,
            d->batch, d->epochs, d->patience, d->val, d->time_limit, d->seed);
 }
 
@@ -100,6 +107,7 @@ static int fashion_parse(int argc, char **argv, fashion_model *m, fashion_opts *
             return -1;
         } else if (!strcmp(a, "--data")) o->data = v;
         else if (!strcmp(a, "--optim")) o->optim = v;
+        else if (!strcmp(a, "--schedule")) o->schedule = v;
         else if (!strcmp(a, "--csv")) o->csv = v;
         else if (!strcmp(a, "--save")) o->save = v;
         else if (!strcmp(a, "--load")) o->load = v;
@@ -129,6 +137,10 @@ static int fashion_parse(int argc, char **argv, fashion_model *m, fashion_opts *
     }
     if (strcmp(o->optim, "adam") && strcmp(o->optim, "sgd")) {
         fprintf(stderr, "%s: --optim must be adam or sgd\n", m->prog);
+        return -1;
+    }
+    if (strcmp(o->schedule, "plateau") && strcmp(o->schedule, "cosine")) {
+        fprintf(stderr, "%s: --schedule must be plateau or cosine\n", m->prog);
         return -1;
     }
     if (o->batch < 1 || o->epochs < 1 || o->patience < 0 || !(o->val > 0 && o->val < 1) ||
@@ -207,14 +219,32 @@ static double fashion_evaluate(ag_tape *t, fashion_model *m, const ag_dataset *d
     return d->n ? hits / (double)d->n : NAN;
 }
 
+/* The cosine schedule's state: see the top of this file. */
+typedef struct fashion_sched {
+    int cosine;
+    double lr0, t0, time_limit;
+    double step, total; /* steps done, steps planned */
+} fashion_sched;
+
+static void fashion_sched_step(fashion_sched *s, ag_optim *opt)
+{
+    if (!s->cosine)
+        return;
+    double p = fmax(s->step / s->total, (fashion_now() - s->t0) / s->time_limit);
+    p = fmin(p, 1.0);
+    ag_optim_set_lr(opt, s->lr0 * (0.01 + 0.99 * 0.5 * (1 + cos(3.14159265358979 * p))));
+    s->step++;
+}
+
 /* One pass over the training set: the mean loss, or NaN on error. */
 static double fashion_epoch(ag_tape *t, fashion_model *m, ag_optim *opt, ag_batcher *bt,
-                            const ag_dataset *tr, ag_real *xb, int32_t *yb)
+                            const ag_dataset *tr, ag_real *xb, int32_t *yb, fashion_sched *sc)
 {
     double loss_sum = 0;
     size_t n, seen = 0;
     const size_t *idx;
     while ((n = ag_batcher_next(bt, &idx)) > 0) {
+        fashion_sched_step(sc, opt);
         ag_dataset_gather(tr, idx, n, xb, yb);
         ag_tape_reset(t);
         ag_tensor *loss = ag_softmax_cross_entropy(t, m->forward(t, m->self, xb, n, 1), yb);
@@ -257,8 +287,12 @@ static int fashion_train(const fashion_opts *o, fashion_model *m, ag_paramset *p
     ag_tape_seed(t, o->seed + 2);
     double t0 = fashion_now();
     int since_best = 0;
+    size_t per_epoch = (tr->n + (size_t)o->batch - 1) / (size_t)o->batch;
+    fashion_sched sc = {.cosine = !strcmp(o->schedule, "cosine"), .lr0 = o->lr, .t0 = t0,
+                        .time_limit = o->time_limit,
+                        .total = (double)per_epoch * o->epochs};
     for (int epoch = 1; epoch <= o->epochs; epoch++) {
-        double te = fashion_now(), loss = fashion_epoch(t, m, opt, bt, tr, xb, yb);
+        double te = fashion_now(), loss = fashion_epoch(t, m, opt, bt, tr, xb, yb, &sc);
         if (isnan(loss))
             goto out;
         double acc = fashion_evaluate(t, m, val);
@@ -271,7 +305,7 @@ static int fashion_train(const fashion_opts *o, fashion_model *m, ag_paramset *p
             fprintf(csv, "%d,%.6f,%.6f,%g,%.3f\n", epoch, loss, acc, ag_optim_lr(opt), secs);
         /* a stall of two epochs: go back to the best weights, halve the rate */
         since_best = ag_early_stop_improved(es) ? 0 : since_best + 1;
-        if (since_best == 2 && !stop) {
+        if (since_best == 2 && !stop && !sc.cosine) {
             ag_early_stop_restore(es);
             ag_optim_set_lr(opt, ag_optim_lr(opt) / 2);
             since_best = 0;

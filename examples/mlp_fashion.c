@@ -8,10 +8,11 @@
  *     h1 = relu(W1 x + b1), dropout;  ...;  logits = Wout h + bout
  *     loss = softmax cross-entropy(logits, label), mean over the mini-batch
  *
- * trained with Adam (or SGD with momentum) on shuffled mini-batches. A tenth
- * of the training set is held out for validation; early stopping keeps the
- * weights of the best validation epoch, halves the learning rate when the
- * validation accuracy stalls, and stops when it has not improved for a few
+ * trained with Adam (or SGD with momentum) on shuffled mini-batches, the
+ * learning rate annealed along a cosine over the run (over the epochs, or over
+ * the time limit on a busy machine, whichever runs out first). A tenth of the
+ * training set is held out for validation; early stopping keeps the weights
+ * of the best validation epoch and stops when it has not improved for a few
  * epochs. The best model can be saved, and loaded again to be evaluated.
  *
  * Needs the data set (Debian package dataset-fashion-mnist, in
@@ -112,7 +113,8 @@ int main(int argc, char **argv)
         .self = &net, .option = model_option, .init = model_init, .describe = model_describe,
         .forward = model_forward, .fini = model_fini};
     fashion_opts defaults = {.data = "/usr/share/datasets/fashion-mnist", .optim = "adam",
-                             .batch = 128, .epochs = 40, .patience = 4, .momentum = 0.9,
+                             .schedule = "cosine",
+                             .batch = 128, .epochs = 30, .patience = 6, .momentum = 0.9,
                              .dropout = 0.2, .val = 0.1, .time_limit = 160, .seed = 1};
     return fashion_main(argc, argv, &m, defaults);
 }

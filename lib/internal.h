@@ -73,6 +73,7 @@ struct ag_tape {
     int status;
     int recording;
     int anomaly;
+    int swept;           /* a backward sweep ran since the last reset */
     uint32_t gen;
     uint64_t rng;        /* random stream state */
     ag_tensor poison;

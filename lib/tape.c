@@ -47,6 +47,7 @@ void ag_tape_reset(ag_tape *t)
     t->last = NULL;
     t->n_nodes = 0;
     t->n_ops = 0;
+    t->swept = 0;
     t->status = AG_OK;
     t->errmsg[0] = 0;
     t->gen++;
@@ -303,7 +304,11 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
         agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
         return &t->poison;
     }
-    ag_real *grad = record ? (ag_real *)blk : NULL;
+    ag_real *grad = NULL;
+    if (record) {
+        grad = (ag_real *)blk;
+        memset(grad, 0, numel * sizeof(ag_real));
+    }
     blk += gbytes;
     ag_real *data = (ag_real *)blk;
     ag_tensor *y = (ag_tensor *)(blk + dbytes);
@@ -372,13 +377,17 @@ static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
 
 static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
 {
-    /* Every recorded output got its gradient buffer with its data (ag_apply).
-     * Gradients start from zero at every sweep, so that a second backward on
-     * the same tape gives the same values; only nodes that y depends on run. */
-    for (agi_node *n = t->last; n; n = n->prev) {
-        memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
-        n->live = 0;
+    /* Every recorded output got a zeroed gradient buffer with its data
+     * (ag_apply, while the block was in cache). A second sweep on the same
+     * tape starts again from zero, so it gives the same values. Only nodes
+     * that y depends on run. */
+    if (t->swept) {
+        for (agi_node *n = t->last; n; n = n->prev) {
+            memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
+            n->live = 0;
+        }
     }
+    t->swept = 1;
     for (size_t i = 0; i < y->numel; i++)
         y->grad[i] = dy ? dy[i] : (ag_real)1;
     y->node->live = 1;

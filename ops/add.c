@@ -1,42 +1,21 @@
 /* y = a + b (broadcast)
  * VJP: ga += unbroadcast(gy),  gb += unbroadcast(gy) */
-#include "util.h"
+#include "elementwise.h"
 
-static void add_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
+static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 {
-    (void)ud;
-    ag_real *y = p[0];
-    const ag_real *a = p[1], *b = p[2];
-    if (s[1] == 1 && s[2] == 1)
-        for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
-    else if (s[1] == 1 && s[2] == 0)
-        for (size_t i = 0; i < n; i++) y[i] = a[i] + b[0];
-    else
-        for (size_t i = 0; i < n; i++) y[i] = a[i * s[1]] + b[i * s[2]];
+    for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
-static void add_forward(ag_opctx *c)
+static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
 {
-    ag_view y = ag_out(c), a = ag_in(c, 0), b = ag_in(c, 1);
-    ag_real *base[3] = {y.x, a.x, b.x};
-    const size_t *sh[3] = {y.shape, a.shape, b.shape};
-    int nd[3] = {y.ndim, a.ndim, b.ndim};
-    agi_bcast_loop(3, base, sh, nd, y.shape, y.ndim, add_run, NULL);
+    (void)a, (void)b;
+    for (size_t i = 0; i < n; i++) g[i] += gy[i];   /* G_a += G_y, G_b += G_y */
 }
 
-static void add_vjp(ag_opctx *c)
-{
-    ag_view gy = ag_out_grad(c);
-    for (int i = 0; i < 2; i++) {
-        if (!ag_wants_grad(c, i))
-            continue;
-        ag_view g = ag_in_grad(c, i);
-        if (g.len == gy.len)
-            for (size_t k = 0; k < g.len; k++) g.x[k] += gy.x[k];   /* G_x += G_y */
-        else
-            ag_unbroadcast_add(g.x, g.shape, g.ndim, gy.x, gy.shape, gy.ndim);
-    }
-}
+static void add_forward(ag_opctx *c) { agi_binary_forward(c, add_kernel); }
+
+static void add_vjp(ag_opctx *c) { agi_binary_vjp(c, add_d, add_d); }
 
 const ag_op_def ag_op_add = {.name = "add", .n_in = 2, .shape = agi_bcast_shape,
                              .forward = add_forward, .vjp = add_vjp};

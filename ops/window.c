@@ -39,13 +39,15 @@ int agi_window_check(const ag_window2d *g, size_t h, size_t w, size_t *oh, size_
                      size_t n)
 {
     if (g->kh == 0 || g->kw == 0 || g->kh > SIZE_MAX / g->kw / AG_MAX_DIMS) {
-        snprintf(msg, n, "kernel size %zux%zu must be at least 1x1 (and not absurdly large)",
+        if (msg)
+            snprintf(msg, n, "kernel size %zux%zu must be at least 1x1 (and not absurdly large)",
                  g->kh, g->kw);
         return -1;
     }
     if (!axis_out(h, g->kh, g->stride_h, g->pad_h, g->dil_h, oh) ||
         !axis_out(w, g->kw, g->stride_w, g->pad_w, g->dil_w, ow)) {
-        snprintf(msg, n,
+        if (msg)
+            snprintf(msg, n,
                  "kernel %zux%zu (dilation %zux%zu) is larger than the input %zux%zu with "
                  "padding %zux%zu",
                  g->kh, g->kw, g->dil_h, g->dil_w, h, w, g->pad_h, g->pad_w);
@@ -150,12 +152,11 @@ void agi_col2im(const ag_real *cols, size_t c, size_t h, size_t w, const ag_wind
 
 int ag_window2d_out(const ag_window2d *g, size_t h, size_t w, size_t *oh, size_t *ow)
 {
-    char msg[8];
     size_t a, b;
     if (!g)
         return -1;
     ag_window2d n = agi_window_norm(g);
-    if (agi_window_check(&n, h, w, &a, &b, msg, sizeof msg))
+    if (agi_window_check(&n, h, w, &a, &b, NULL, 0))
         return -1;
     if (oh) *oh = a;
     if (ow) *ow = b;
