@@ -118,17 +118,27 @@ ag_optim *ag_optim_adam(const ag_paramset *ps, const ag_adam_opts *opts)
     return o;
 }
 
+/* In ag_real, with the cases split outside the loops, so that they
+ * vectorise: this runs over every parameter at every step. */
 static void sgd_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_real *buf, size_t n)
 {
-    double lr = o->lr, mu = o->momentum, wd = o->wd;
-    for (size_t i = 0; i < n; i++) {
-        double g = (double)gr[i] + wd * p[i];          /* g = grad + wd p */
-        if (buf) {
-            double b = mu * buf[i] + g;                 /* b = mu b + g */
-            buf[i] = (ag_real)b;
-            g = o->nesterov ? g + mu * b : b;           /* Nesterov: g + mu b */
+    const ag_real lr = (ag_real)o->lr, mu = (ag_real)o->momentum, wd = (ag_real)o->wd;
+    if (!buf) {
+        for (size_t i = 0; i < n; i++)
+            p[i] -= lr * (gr[i] + wd * p[i]);           /* p -= lr (grad + wd p) */
+    } else if (!o->nesterov) {
+        for (size_t i = 0; i < n; i++) {
+            ag_real b = mu * buf[i] + (gr[i] + wd * p[i]); /* b = mu b + g */
+            buf[i] = b;
+            p[i] -= lr * b;
         }
-        p[i] = (ag_real)(p[i] - lr * g);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            ag_real g = gr[i] + wd * p[i];
+            ag_real b = mu * buf[i] + g;
+            buf[i] = b;
+            p[i] -= lr * (g + mu * b);                  /* Nesterov: g + mu b */
+        }
     }
 }
 
