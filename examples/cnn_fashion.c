@@ -14,10 +14,11 @@
  *   flatten -> dropout -> dense 3136 -> 128 -> relu -> dropout -> dense 128 -> 10
  *   loss = softmax cross-entropy(logits, label), mean over the mini-batch
  *
- * trained with Adam on shuffled mini-batches. A tenth of the training set is
- * held out for validation; early stopping keeps the weights of the best
- * validation epoch, halves the learning rate when the validation accuracy
- * stalls, and stops when it has not improved for a few epochs. The best
+ * trained with Adam on shuffled mini-batches, the learning rate annealed along
+ * a cosine over the run (over the epochs, or over the time limit on a busy
+ * machine, whichever runs out first). A tenth of the training set is held out
+ * for validation; early stopping keeps the weights of the best validation
+ * epoch and stops when it has not improved for a few epochs. The best
  * model can be saved, and loaded again to be evaluated. The command line,
  * data handling and training loop are shared with mlp_fashion (fashion.h).
  *
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
         .self = &net, .option = model_option, .init = model_init, .describe = model_describe,
         .forward = model_forward, .fini = model_fini};
     fashion_opts defaults = {.data = "/usr/share/datasets/fashion-mnist", .optim = "adam",
-                             .schedule = "plateau",
+                             .schedule = "cosine",
                              .batch = 64, .epochs = 15, .patience = 3, .momentum = 0.9,
                              .dropout = 0.3, .val = 0.1, .time_limit = 480, .seed = 1};
     return fashion_main(argc, argv, &m, defaults);

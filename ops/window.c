@@ -22,11 +22,12 @@ ag_window2d agi_window_norm(const ag_window2d *g)
     return n;
 }
 
-/* Windows along one axis; 0 with a reason in msg if the kernel does not fit. */
+/* Windows along one axis, or 0 if the kernel does not fit (sizes beyond
+ * PTRDIFF_MAX / 4 are refused, so no index arithmetic below can overflow). */
 static int axis_out(size_t n, size_t k, size_t s, size_t p, size_t d, size_t *out)
 {
     const size_t lim = (size_t)PTRDIFF_MAX / 4;
-    if (k == 0 || n > lim || p > lim || d > lim || k - 1 > lim / d)
+    if (k == 0 || n > lim || p > lim || d > lim || s > lim || k - 1 > lim / d)
         return 0;
     size_t eff = d * (k - 1) + 1, padded = n + 2 * p;
     if (eff > padded)
@@ -40,8 +41,14 @@ int agi_window_check(const ag_window2d *g, size_t h, size_t w, size_t *oh, size_
 {
     if (g->kh == 0 || g->kw == 0 || g->kh > SIZE_MAX / g->kw / AG_MAX_DIMS) {
         if (msg)
-            snprintf(msg, n, "kernel size %zux%zu must be at least 1x1 (and not absurdly large)",
-                 g->kh, g->kw);
+            snprintf(msg, n, "kernel size %zux%zu is empty or too large", g->kh, g->kw);
+        return -1;
+    }
+    const size_t lim = (size_t)PTRDIFF_MAX / 4;
+    if (g->stride_h > lim || g->stride_w > lim || g->pad_h > lim || g->pad_w > lim ||
+        g->dil_h > lim || g->dil_w > lim || h > lim || w > lim) {
+        if (msg)
+            snprintf(msg, n, "stride, padding, dilation or image size beyond %zu", lim);
         return -1;
     }
     if (!axis_out(h, g->kh, g->stride_h, g->pad_h, g->dil_h, oh) ||

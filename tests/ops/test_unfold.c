@@ -113,7 +113,11 @@ Test(unfold, errors)
     ag_unfold(t, ag_tensor_new(t, AG_SHAPE(1, 1, 5, 5)), &g);
     cr_assert_eq(ag_tape_status(t), AG_OK, "%s", ag_tape_errmsg(t));
     ag_unfold(t, ag_tensor_new(t, AG_SHAPE(1, 1, 5, 5)), &(ag_window2d){.kh = 0, .kw = 2});
-    assert_tape_error(t, AG_EINVAL, "kernel size 0x2");
+    assert_tape_error(t, AG_EINVAL, "kernel size 0x2 is empty or too large");
+    ag_tape_reset(t);
+    ag_unfold(t, ag_tensor_new(t, AG_SHAPE(1, 1, 5, 5)),
+              &(ag_window2d){.kh = 1, .kw = 1, .stride_w = SIZE_MAX});
+    assert_tape_error(t, AG_EINVAL, "stride, padding, dilation or image size beyond");
     ag_tape_reset(t);
     ag_unfold(t, ag_tensor_new(t, AG_SHAPE(1, 1, 5, 5)), NULL);
     assert_tape_error(t, AG_EINVAL, "kernel size 0x0");
