@@ -63,13 +63,15 @@ static char *chunk_base(agi_chunk *c)
 
 void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align)
 {
-    agi_chunk *c = a->head;
-    if (c) {
+    for (agi_chunk *c = a->cur; c; c = c->next) {
         size_t off = (c->used + align - 1) & ~(align - 1);
         if (off <= c->size && bytes <= c->size - off) {
             c->used = off + bytes;
+            a->cur = c;
             return chunk_base(c) + off;
         }
+        if (c->next)
+            c->next->used = 0; /* entering a chunk of an earlier step: it is free */
     }
     if (bytes > SIZE_MAX / 2)
         return NULL;
@@ -79,8 +81,15 @@ void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align)
     agi_chunk *n = chunk_new(want);
     if (!n)
         return NULL;
-    n->next = c;
-    a->head = n;
+    /* append after the last chunk, so the next step meets the chunks in order */
+    agi_chunk *last = a->cur;
+    while (last && last->next)
+        last = last->next;
+    if (last)
+        last->next = n;
+    else
+        a->first = n;
+    a->cur = n;
     a->total += want;
     n->used = bytes;
     return chunk_base(n);
@@ -88,29 +97,20 @@ void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align)
 
 void agi_arena_reset(agi_arena *a)
 {
-    agi_chunk *c = a->head;
-    if (c && c->next) {
-        /* Several chunks: replace them by one that holds the whole step. */
-        size_t total = a->total;
-        agi_arena_free(a);
-        a->head = chunk_new(total);
-        if (a->head)
-            a->total = total;
-        return;
-    }
-    if (c)
-        c->used = 0;
+    a->cur = a->first;
+    if (a->cur)
+        a->cur->used = 0;
 }
 
 void agi_arena_free(agi_arena *a)
 {
-    agi_chunk *c = a->head;
+    agi_chunk *c = a->first;
     while (c) {
         agi_chunk *next = c->next;
         agi_free(c, CHUNK_HDR + c->size + 64);
         c = next;
     }
-    a->head = NULL;
+    a->first = a->cur = NULL;
     a->total = 0;
 }
 

@@ -52,12 +52,14 @@ struct ag_opctx {
     int failed;
 };
 
-/* Chunked bump arena. reset() keeps the memory; when a step needed more than
- * one chunk, reset() merges them into one chunk of the total size, so the
- * next step of the same size fits without any system allocation. */
+/* Chunked bump arena. Chunks stay in a list in the order they were made;
+ * reset() rewinds to the first one and later steps walk the same chunks
+ * again, so a step no bigger than one already seen makes no system
+ * allocation, not even at the first reset. */
 typedef struct agi_chunk agi_chunk;
 typedef struct agi_arena {
-    agi_chunk *head;  /* current chunk (front of the list) */
+    agi_chunk *first; /* oldest chunk */
+    agi_chunk *cur;   /* chunk being filled */
     size_t total;     /* bytes held in all chunks */
 } agi_arena;
 

@@ -43,7 +43,7 @@ Test(tape, no_allocation_after_first_step)
         per_step[s] = n_allocs - before;
     }
     cr_assert_gt(per_step[0], 0, "the first step must allocate its arena");
-    for (int s = 2; s < 5; s++)
+    for (int s = 1; s < 5; s++)
         cr_assert_eq(per_step[s], 0, "step %d made %zu allocations", s, per_step[s]);
     ag_tape_free(t);
     ag_param_free(w);
