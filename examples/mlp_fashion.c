@@ -114,7 +114,7 @@ int main(int argc, char **argv)
         .forward = model_forward, .fini = model_fini};
     fashion_opts defaults = {.data = "/usr/share/datasets/fashion-mnist", .optim = "adam",
                              .schedule = "cosine",
-                             .batch = 128, .epochs = 30, .patience = 6, .momentum = 0.9,
+                             .batch = 128, .epochs = 20, .patience = 5, .momentum = 0.9,
                              .dropout = 0.2, .val = 0.1, .time_limit = 160, .seed = 1};
     return fashion_main(argc, argv, &m, defaults);
 }

@@ -1,0 +1,3 @@
+#include "recurrent_common.h"
+
+RECURRENT_SUITE(gru, AG_RNN_GRU)

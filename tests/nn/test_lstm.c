@@ -1,0 +1,3 @@
+#include "recurrent_common.h"
+
+RECURRENT_SUITE(lstm, AG_RNN_LSTM)
