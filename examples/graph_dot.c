@@ -1,5 +1,5 @@
-/* Draw what a tape recorded: a two-layer perceptron and its loss, exported
- * with ag_tape_dot() in Graphviz DOT.
+/* Draw what a tape recorded: one step of an LSTM cell, exported with
+ * ag_tape_dot() in Graphviz DOT.
  *
  *     graph_dot [graph.dot]    (default: standard output)
  *
@@ -7,7 +7,11 @@
  * (graph.dot -> graph.svg) when Graphviz's `dot` is installed:
  *     dot -Tsvg graph.dot -o graph.svg
  * Boxes are ops (name, node index, output shape), blue ellipses are
- * parameters (with the names given by ag_param_set_name), notes are constants.
+ * parameters (with their PyTorch names, lstm.weight_ih_l0...), notes are
+ * constants. The graph shows the two input projections and their sum (the
+ * four gate blocks i, f, g, o side by side), one sigmoid over all of it and
+ * the slices that pick i, f and o, the g block through tanh, then
+ * c' = f c + i g and h' = o tanh(c').
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,23 +20,19 @@
 
 int main(int argc, char **argv)
 {
-    static ag_real xs[4 * 8], ys[4 * 3];
-    const char *names[4] = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
-    ag_tensor *p[4] = {ag_param_new(AG_SHAPE(16, 8)), ag_param_new(AG_SHAPE(16)),
-                       ag_param_new(AG_SHAPE(3, 16)), ag_param_new(AG_SHAPE(3))};
+    ag_rng rng;
+    ag_rng_seed(&rng, 1);
+    ag_rnn lstm;
+    ag_paramset *ps = ag_paramset_new();
     ag_tape *t = ag_tape_new();
-    if (!t || !p[0] || !p[1] || !p[2] || !p[3])
+    if (!ps || !t || ag_rnn_init(&lstm, AG_RNN_LSTM, 3, 4, 1, &rng) != AG_OK ||
+        ag_rnn_params(&lstm, ps, "lstm") != AG_OK) /* names the parameters */
         return 1;
-    for (int i = 0; i < 4; i++)
-        ag_param_set_name(p[i], names[i]);
 
-    /* loss = mean((tanh(x W1^T + b1) W2^T + b2 - y)^2) */
-    ag_tensor *x = ag_tensor_wrap(t, xs, AG_SHAPE(4, 8));
-    ag_tensor *y = ag_tensor_wrap(t, ys, AG_SHAPE(4, 3));
-    ag_tensor *h = ag_tanh(t, ag_add(t, ag_matmul_t(t, x, p[0], 0, 1), p[1]));
-    ag_tensor *d = ag_sub(t, ag_add(t, ag_matmul_t(t, h, p[2], 0, 1), p[3]), y);
-    ag_tensor *loss = ag_mean_all(t, ag_mul(t, d, d));
-    int ok = !ag_is_poisoned(loss) && ag_tape_nodes(t) == 8;
+    /* one step from a given state: x [2,3], h and c [2,4] */
+    ag_rnn_state s = {ag_tensor_new(t, AG_SHAPE(2, 4)), ag_tensor_new(t, AG_SHAPE(2, 4))};
+    ag_tensor *h = ag_rnn_cell(t, &lstm, 0, ag_tensor_new(t, AG_SHAPE(2, 3)), &s);
+    int ok = !ag_is_poisoned(h) && ag_tape_nodes(t) > 0;
 
     FILE *f = argc > 1 ? fopen(argv[1], "w") : stdout;
     if (!f) {
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "graph_dot: %s\n", ok ? "rendered to SVG" : "dot failed");
     }
     ag_tape_free(t);
-    for (int i = 0; i < 4; i++)
-        ag_param_free(p[i]);
+    ag_paramset_free(ps);
+    ag_rnn_fini(&lstm);
     return ok ? 0 : 1;
 }

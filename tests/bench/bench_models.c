@@ -27,6 +27,8 @@ typedef struct bench {
     int32_t *labels;
     size_t batch;
     ag_dense d[3];
+    ag_conv2d conv[2];
+    ag_rnn rnn;
 } bench;
 
 static ag_real *randn(ag_rng *r, size_t n)
@@ -79,6 +81,74 @@ static void mlp_teardown(bench *b)
     free(b->labels);
 }
 
+/* ---- W-CNN: 1x28x28 -> conv(1,8,5,pad 2) -> ReLU -> maxpool 2 -> conv(8,16,5,pad 2)
+ *      -> ReLU -> maxpool 2 -> flatten 784 -> Linear 10, softmax CE, batch 32 ---- */
+
+static void cnn_setup(bench *b)
+{
+    b->batch = 32;
+    ag_conv2d_init(&b->conv[0], 1, 8, 5, 5, 1, 2, 1, &b->rng);
+    ag_conv2d_init(&b->conv[1], 8, 16, 5, 5, 1, 2, 1, &b->rng);
+    ag_dense_init(&b->d[0], 784, 10, 1, &b->rng);
+    ag_conv2d_params(&b->conv[0], b->ps, "conv1");
+    ag_conv2d_params(&b->conv[1], b->ps, "conv2");
+    ag_dense_params(&b->d[0], b->ps, "fc");
+    b->x = randn(&b->rng, 32 * 28 * 28);
+    b->labels = rand_labels(&b->rng, 32, 10);
+}
+
+static ag_tensor *cnn_loss(ag_tape *t, bench *b)
+{
+    ag_tensor *h = ag_tensor_wrap(t, b->x, AG_SHAPE(32, 1, 28, 28));
+    h = ag_maxpool2d(t, ag_relu(t, ag_conv2d_forward(t, &b->conv[0], h)), 2, 2, 0);
+    h = ag_maxpool2d(t, ag_relu(t, ag_conv2d_forward(t, &b->conv[1], h)), 2, 2, 0);
+    return ag_softmax_cross_entropy(t, ag_dense_forward(t, &b->d[0], ag_flatten(t, h)), b->labels);
+}
+
+static void cnn_teardown(bench *b)
+{
+    ag_conv2d_fini(&b->conv[0]);
+    ag_conv2d_fini(&b->conv[1]);
+    ag_dense_fini(&b->d[0]);
+    free(b->x);
+    free(b->labels);
+}
+
+/* ---- W-LSTM, W-GRU, W-RNN: [32, 32, 16] -> recurrent H=128 -> last hidden
+ *      -> Linear 1, MSE, batch 32 ---- */
+
+static void seq_setup(bench *b, ag_rnn_mode mode)
+{
+    b->batch = 32;
+    ag_rnn_init(&b->rnn, mode, 16, 128, 1, &b->rng);
+    ag_dense_init(&b->d[0], 128, 1, 1, &b->rng);
+    ag_rnn_params(&b->rnn, b->ps, "rnn");
+    ag_dense_params(&b->d[0], b->ps, "head");
+    b->x = randn(&b->rng, 32 * 32 * 16);
+    b->y = randn(&b->rng, 32);
+}
+
+static void lstm_setup(bench *b) { seq_setup(b, AG_RNN_LSTM); }
+static void gru_setup(bench *b) { seq_setup(b, AG_RNN_GRU); }
+static void rnn_setup(bench *b) { seq_setup(b, AG_RNN_TANH); }
+
+static ag_tensor *seq_loss(ag_tape *t, bench *b)
+{
+    ag_tensor *x = ag_tensor_wrap(t, b->x, AG_SHAPE(32, 32, 16));
+    ag_rnn_state hn = {NULL, NULL};
+    ag_rnn_forward(t, &b->rnn, x, NULL, NULL, &hn);
+    ag_tensor *pred = ag_dense_forward(t, &b->d[0], hn.h);
+    return ag_mse_loss(t, pred, ag_tensor_wrap(t, b->y, AG_SHAPE(32, 1)));
+}
+
+static void seq_teardown(bench *b)
+{
+    ag_rnn_fini(&b->rnn);
+    ag_dense_fini(&b->d[0]);
+    free(b->x);
+    free(b->y);
+}
+
 typedef struct workload {
     const char *name;
     size_t params; /* must match BENCHMARKS.md */
@@ -89,6 +159,10 @@ typedef struct workload {
 
 static const workload workloads[] = {
     {"mlp", 235146, mlp_setup, mlp_loss, mlp_teardown},
+    {"cnn", 11274, cnn_setup, cnn_loss, cnn_teardown},
+    {"lstm", 74881, lstm_setup, seq_loss, seq_teardown},
+    {"gru", 56193, gru_setup, seq_loss, seq_teardown},
+    {"rnn", 18817, rnn_setup, seq_loss, seq_teardown},
 };
 
 static double now(void)
