@@ -204,8 +204,8 @@ Test(disk, killed_part_way_never_corrupts)
 Test(disk, target_is_a_directory)
 {
     save_old();
-    char sub[128];
-    snprintf(sub, sizeof sub, "%s/sub.agp", dir);
+    char sub[sizeof path];
+    snprintf(sub, sizeof sub, "%.40s/sub.agp", dir);
     cr_assert_eq(mkdir(sub, 0755), 0);
     char keep[96];
     snprintf(keep, sizeof keep, "%s", path);
