@@ -96,6 +96,11 @@ int agi_fail(ag_tape *t, int code, const char *fmt, ...)
     ;
 int agi_vfail(ag_tape *t, int code, const char *fmt, va_list ap);
 
+/* Status of the last error raised without a tape in this thread (the code
+ * that goes with ag_last_errmsg()), AG_OK if none: lets a constructor pass
+ * on why ag_param_new() returned NULL. */
+int agi_last_status(void);
+
 /* A poisoned tensor for a NULL tape. */
 ag_tensor *agi_global_poison(void);
 

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 static _Thread_local char last_msg[512];
+static _Thread_local int last_code;
 
 const char *ag_status_str(int s)
 {
@@ -25,6 +26,11 @@ const char *ag_last_errmsg(void)
     return last_msg;
 }
 
+int agi_last_status(void)
+{
+    return last_code;
+}
+
 /* Read on every error, not cached: errors are rare, and tests set the
  * variable at run time. */
 static int strict_mode(void)
@@ -43,6 +49,8 @@ int agi_vfail(ag_tape *t, int code, const char *fmt, va_list ap)
         t->status = code;
         dst = t->errmsg;
         cap = sizeof t->errmsg;
+    } else {
+        last_code = code;
     }
     vsnprintf(dst, cap, fmt, ap);
     if (strict_mode()) {

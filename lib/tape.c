@@ -245,10 +245,18 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
         agi_fail(t, AG_EINVAL, "ag_apply (node %zu): op definition is NULL or incomplete", index);
         return &t->poison;
     }
-    if (n_in < 0 || (op->n_in >= 0 && n_in != op->n_in) || (op->n_in < 0 && n_in < 1) ||
-        (n_in > 0 && !in)) {
-        agi_fail(t, AG_EINVAL, "ag_%s (node %zu): expected %d inputs, got %d", op->name, index,
-                 op->n_in, n_in);
+    if (n_in < 0 || (op->n_in >= 0 && n_in != op->n_in) || (op->n_in < 0 && n_in < 1)) {
+        if (op->n_in < 0)
+            agi_fail(t, AG_EINVAL, "ag_%s (node %zu): expected at least 1 input, got %d",
+                     op->name, index, n_in);
+        else
+            agi_fail(t, AG_EINVAL, "ag_%s (node %zu): expected %d inputs, got %d", op->name,
+                     index, op->n_in, n_in);
+        return &t->poison;
+    }
+    if (n_in > 0 && !in) {
+        agi_fail(t, AG_EINVAL, "ag_%s (node %zu): the array of %d inputs is NULL", op->name,
+                 index, n_in);
         return &t->poison;
     }
     if (attr_size && !attr) {

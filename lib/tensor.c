@@ -104,7 +104,7 @@ static ag_tensor *tape_tensor(ag_tape *t, const char *fn, const size_t *shape, i
         return &t->poison;
     }
     memset(x, 0, sizeof *x);
-    if (ndim)
+    if (ndim > 0 && ndim <= AG_MAX_DIMS)
         memcpy(x->shape, shape, (size_t)ndim * sizeof(size_t));
     x->ndim = (uint8_t)ndim;
     x->numel = numel;

@@ -1,6 +1,7 @@
 /* Broadcasting and other helpers shared by the primitive ops. */
 #include <stdlib.h>
 #include <string.h>
+#include "internal.h"
 #include "util.h"
 
 int agi_axis(int axis, int ndim)
@@ -181,7 +182,8 @@ agi_reduce_attr agi_reduce_attr_make(const int *axes, int n_axes, int keepdim)
 static int reduce_mask(ag_opctx *c, const agi_reduce_attr *a, int ndim)
 {
     if (a->n_axes < 0 || a->n_axes > AG_MAX_DIMS)
-        return ag_op_fail(c, AG_EINVAL, "axes is NULL or n_axes out of range"), -1;
+        return ag_op_fail(c, AG_EINVAL, "axes is NULL or n_axes %d out of range [0, %d] for x%s",
+                          a->n_axes, AG_MAX_DIMS, ag_in_shape_str(c, 0)), -1;
     if (a->n_axes == 0)
         return (1 << ndim) - 1;
     int mask = 0;
@@ -307,7 +309,8 @@ void agi_join_vjp(ag_opctx *c)
     }
 }
 
-/* Indices up to this count are copied on the stack; more go through malloc. */
+/* Indices up to this count are copied on the stack; more go through the
+ * library's allocator (so fault injection reaches them). */
 #define INDEX_STACK 512
 
 ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int axis,
@@ -319,10 +322,10 @@ ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int ax
     } local;
     agi_index_attr *a = &local.a;
     int bad = n && !idx ? AGI_INDEX_NULL : 0;
-    size_t copy = bad ? 0 : n;
+    size_t copy = bad ? 0 : n, bytes = 0;
     if (copy > INDEX_STACK) {
-        a = copy <= (SIZE_MAX - sizeof *a) / sizeof(int64_t)
-                ? malloc(sizeof *a + copy * sizeof(int64_t)) : NULL;
+        bytes = sizeof *a + copy * sizeof(int64_t);
+        a = copy <= (SIZE_MAX - sizeof *a) / sizeof(int64_t) ? agi_alloc(bytes) : NULL;
         if (!a) {
             a = &local.a;
             copy = 0;
@@ -338,7 +341,7 @@ ag_tensor *agi_index_apply(ag_tape *t, const ag_op_def *op, ag_tensor *x, int ax
         memcpy(a->idx, idx, copy * sizeof(int64_t));
     ag_tensor *y = ag_apply(t, op, &x, 1, a, sizeof *a + copy * sizeof(int64_t));
     if (a != &local.a)
-        free(a);
+        agi_free(a, bytes);
     return y;
 }
 

@@ -8,6 +8,7 @@
 
 static long countdown = -1; /* fail when it reaches 0; -1: never */
 static long live;           /* allocations not yet freed */
+static long calls;          /* allocation requests seen (failed ones too) */
 
 static void *faulty(void *ud, void *p, size_t old, size_t n)
 {
@@ -19,6 +20,7 @@ static void *faulty(void *ud, void *p, size_t old, size_t n)
         free(p);
         return NULL;
     }
+    calls++;
     if (countdown >= 0 && countdown-- == 0)
         return NULL;
     void *q = realloc(p, n);

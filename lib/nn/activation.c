@@ -16,6 +16,9 @@ ag_tensor *ag_activate(ag_tape *t, ag_tensor *x, ag_activation act)
 
 ag_tensor *ag_dropout(ag_tape *t, ag_tensor *x, double p, int training)
 {
+    ag_tensor *err = nn_check_args(t, "ag_dropout", (const nn_arg[]){{x, "input", 0}}, 1);
+    if (err)
+        return err;
     if (!(p >= 0 && p < 1))
         return nn_fail(t, AG_EINVAL, "ag_dropout: probability %g outside [0, 1)", p);
     if (!training || p == 0)
@@ -28,10 +31,25 @@ ag_tensor *ag_dropout(ag_tape *t, ag_tensor *x, double p, int training)
 
 ag_tensor *ag_flatten(ag_tape *t, ag_tensor *x)
 {
-    if (!ag_is_poisoned(x) && ag_ndim(x) < 1)
+    ag_tensor *err = nn_check_args(t, "ag_flatten", (const nn_arg[]){{x, "input", 0}}, 1);
+    if (err)
+        return err;
+    if (ag_ndim(x) < 1)
         return nn_fail(t, AG_EINVAL, "ag_flatten: input must have a batch dimension, got a scalar");
-    size_t b = ag_dim(x, 0);
-    return ag_reshape(t, x, AG_SHAPE(b, b ? ag_numel(x) / b : 0));
+    size_t f = 1; /* product of the other dims, also when the batch is empty */
+    for (int i = 1; i < ag_ndim(x); i++) f *= ag_dim(x, i);
+    return ag_reshape(t, x, AG_SHAPE(ag_dim(x, 0), f));
+}
+
+/* The error of a softmax's arguments, or NULL. */
+static ag_tensor *softmax_check(ag_tape *t, const char *fn, ag_tensor *x, int axis)
+{
+    ag_tensor *err = nn_check_args(t, fn, (const nn_arg[]){{x, "input", 0}}, 1);
+    if (err || (axis >= -ag_ndim(x) && axis < ag_ndim(x)))
+        return err;
+    char s[96];
+    return nn_fail(t, AG_EINVAL, "%s: axis %d out of range for x%s", fn, axis,
+                   ag_shape_str(ag_shape(x), ag_ndim(x), s, sizeof s));
 }
 
 /* x - max(x) along axis, the max held constant: softmax is invariant to it. */
@@ -43,12 +61,18 @@ static ag_tensor *shift_by_max(ag_tape *t, ag_tensor *x, int axis)
 
 ag_tensor *ag_softmax(ag_tape *t, ag_tensor *x, int axis)
 {
+    ag_tensor *err = softmax_check(t, "ag_softmax", x, axis);
+    if (err)
+        return err;
     ag_tensor *e = ag_exp(t, shift_by_max(t, x, axis));            /* e = exp(x - m) */
     return ag_div(t, e, ag_sum(t, e, &axis, 1, 1));                 /* e / sum(e) */
 }
 
 ag_tensor *ag_log_softmax(ag_tape *t, ag_tensor *x, int axis)
 {
+    ag_tensor *err = softmax_check(t, "ag_log_softmax", x, axis);
+    if (err)
+        return err;
     ag_tensor *z = shift_by_max(t, x, axis);                        /* z = x - m */
     ag_tensor *lse = ag_log(t, ag_sum(t, ag_exp(t, z), &axis, 1, 1));
     return ag_sub(t, z, lse);                                       /* z - log sum exp z */

@@ -18,10 +18,10 @@
 static ag_tensor *check_conv(ag_tape *t, const char *fn, int nd, ag_tensor *x, ag_tensor *w,
                              ag_tensor *b, ag_window2d g)
 {
-    if (!x || !w)
-        return nn_fail(t, AG_EINVAL, "%s: %s is NULL", fn, x ? "weight" : "input");
-    if (ag_is_poisoned(x) || ag_is_poisoned(w) || (b && ag_is_poisoned(b)))
-        return NULL; /* the ops below pass the first error on */
+    ag_tensor *err = nn_check_args(t, fn,
+                                   (const nn_arg[]){{x, "input", 0}, {w, "weight", 0}, {b, "bias", 1}}, 3);
+    if (err)
+        return err;
     if (ag_ndim(x) != nd || ag_ndim(w) != nd)
         return nn_fail(t, AG_EINVAL, "%s: input must be %s and weight %s: x%s w%s", fn,
                        nd == 4 ? "[N, C, H, W]" : "[N, C, L]",
@@ -54,7 +54,7 @@ static ag_tensor *conv_core(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b
     g.kw = ag_dim(w, 3);
     ag_window2d_out(&g, ag_dim(x, 2), ag_dim(x, 3), &oh, &ow);
     ag_tensor *cols = ag_unfold(t, x, &g);
-    ag_tensor *wm = ag_reshape(t, w, AG_SHAPE(o, AG_INFER));
+    ag_tensor *wm = ag_reshape(t, w, AG_SHAPE(o, ag_dim(w, 1) * g.kh * g.kw));
     ag_tensor *y = ag_reshape(t, ag_matmul(t, wm, cols), AG_SHAPE(n, o, oh, ow));
     return b ? ag_add(t, y, ag_reshape(t, b, AG_SHAPE(o, 1, 1))) : y;
 }
@@ -79,7 +79,8 @@ ag_tensor *ag_conv1d_fn(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b, si
     size_t n = ag_dim(x, 0), o = ag_dim(w, 0);
     ag_tensor *x4 = ag_reshape(t, x, AG_SHAPE(n, ag_dim(x, 1), 1, ag_dim(x, 2)));
     ag_tensor *w4 = ag_reshape(t, w, AG_SHAPE(o, ag_dim(w, 1), 1, ag_dim(w, 2)));
-    return ag_reshape(t, conv_core(t, x4, w4, b, g), AG_SHAPE(n, o, AG_INFER));
+    ag_tensor *y = conv_core(t, x4, w4, b, g); /* [N, O, 1, L_out] */
+    return ag_reshape(t, y, AG_SHAPE(n, o, ag_dim(y, 3)));
 }
 
 /* Weight of the given shape and optional bias [shape[0]], both from
@@ -101,7 +102,7 @@ static int init_wb(const char *fn, ag_tensor **w, ag_tensor **b, const size_t *s
         ag_param_free(*w);
         ag_param_free(*b);
         *w = *b = NULL;
-        return AG_ENOMEM;
+        return agi_last_status(); /* ag_param_new's: too large or out of memory */
     }
     double k = 1.0 / sqrt((double)fan_in);
     ag_init_uniform(*w, -k, k, r);

@@ -6,13 +6,21 @@
 
 ag_tensor *ag_linear(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b)
 {
-    if (!x || !w)
-        return nn_fail(t, AG_EINVAL, "ag_linear: %s is NULL", x ? "weight" : "input");
-    if (!ag_is_poisoned(w) && ag_ndim(w) != 2) {
-        char s[96];
-        return nn_fail(t, AG_EINVAL, "ag_linear: weight must be [out, in], got %s",
-                       ag_shape_str(ag_shape(w), ag_ndim(w), s, sizeof s));
-    }
+    ag_tensor *err = nn_check_args(t, "ag_linear",
+                                   (const nn_arg[]){{x, "input", 0}, {w, "weight", 0}, {b, "bias", 1}}, 3);
+    if (err)
+        return err;
+    char sx[96], sw[96], sb[96];
+    ag_shape_str(ag_shape(x), ag_ndim(x), sx, sizeof sx);
+    ag_shape_str(ag_shape(w), ag_ndim(w), sw, sizeof sw);
+    if (ag_ndim(w) != 2)
+        return nn_fail(t, AG_EINVAL, "ag_linear: weight must be [out, in], got %s", sw);
+    if (ag_ndim(x) < 1 || ag_dim(x, -1) != ag_dim(w, 1))
+        return nn_fail(t, AG_EINVAL, "ag_linear: input x%s must be [..., %zu] for weight w%s", sx,
+                       ag_dim(w, 1), sw);
+    if (b && (ag_ndim(b) != 1 || ag_dim(b, 0) != ag_dim(w, 0)))
+        return nn_fail(t, AG_EINVAL, "ag_linear: bias b%s does not match weight w%s (want [%zu])",
+                       ag_shape_str(ag_shape(b), ag_ndim(b), sb, sizeof sb), sw, ag_dim(w, 0));
     ag_tensor *y;
     if (ag_ndim(x) == 1) {
         /* one row: [in] -> [1, in] -> [1, out] -> [out] */
@@ -34,7 +42,7 @@ int ag_dense_init(ag_dense *d, size_t in, size_t out, int bias, ag_rng *r)
     d->bias = bias ? ag_param_new(AG_SHAPE(out)) : NULL;
     if (!d->weight || (bias && !d->bias)) {
         ag_dense_fini(d);
-        return AG_ENOMEM;
+        return agi_last_status(); /* ag_param_new's: too large or out of memory */
     }
     /* nn.Linear: kaiming_uniform(a = sqrt 5) gives bound 1/sqrt(in) for W, same for b */
     double k = 1.0 / sqrt((double)in);

@@ -5,9 +5,14 @@
 /* Smallest argument given to log in ag_bce_loss: log(1e-12) = -27.6. */
 #define BCE_FLOOR 1e-12
 
-static ag_tensor *shape_mismatch(ag_tape *t, const char *fn, const char *an, ag_tensor *a,
-                                 const char *bn, ag_tensor *b)
+/* Check a loss's two arguments (see nn_check_args) and that they have one
+ * shape; NULL if fine, else the poisoned result. */
+static ag_tensor *loss_check(ag_tape *t, const char *fn, const char *an, ag_tensor *a,
+                             const char *bn, ag_tensor *b)
 {
+    ag_tensor *err = nn_check_args(t, fn, (const nn_arg[]){{a, an, 0}, {b, bn, 0}}, 2);
+    if (err || nn_same_shape(a, b))
+        return err;
     char sa[96], sb[96];
     return nn_fail(t, AG_EINVAL, "%s: %s%s and %s%s differ in shape", fn, an,
                    ag_shape_str(ag_shape(a), ag_ndim(a), sa, sizeof sa), bn,
@@ -16,16 +21,18 @@ static ag_tensor *shape_mismatch(ag_tape *t, const char *fn, const char *an, ag_
 
 ag_tensor *ag_mse_loss(ag_tape *t, ag_tensor *pred, ag_tensor *target)
 {
-    if (!nn_same_shape(pred, target))
-        return shape_mismatch(t, "ag_mse_loss", "pred", pred, "target", target);
+    ag_tensor *err = loss_check(t, "ag_mse_loss", "pred", pred, "target", target);
+    if (err)
+        return err;
     ag_tensor *d = ag_sub(t, pred, target);
     return ag_mean_all(t, ag_mul(t, d, d));                     /* mean (p - y)^2 */
 }
 
 ag_tensor *ag_bce_loss(ag_tape *t, ag_tensor *prob, ag_tensor *target)
 {
-    if (!nn_same_shape(prob, target))
-        return shape_mismatch(t, "ag_bce_loss", "prob", prob, "target", target);
+    ag_tensor *err = loss_check(t, "ag_bce_loss", "prob", prob, "target", target);
+    if (err)
+        return err;
     ag_tensor *floor = ag_scalar(t, (ag_real)BCE_FLOOR);
     ag_tensor *lp = ag_log(t, ag_maximum(t, prob, floor));                      /* log p */
     ag_tensor *lq = ag_log(t, ag_maximum(t, ag_rsub_scalar(t, 1, prob), floor)); /* log(1-p) */
@@ -36,8 +43,9 @@ ag_tensor *ag_bce_loss(ag_tape *t, ag_tensor *prob, ag_tensor *target)
 
 ag_tensor *ag_bce_with_logits_loss(ag_tape *t, ag_tensor *logits, ag_tensor *target)
 {
-    if (!nn_same_shape(logits, target))
-        return shape_mismatch(t, "ag_bce_with_logits_loss", "logits", logits, "target", target);
+    ag_tensor *err = loss_check(t, "ag_bce_with_logits_loss", "logits", logits, "target", target);
+    if (err)
+        return err;
     /* -[y log s(x) + (1-y) log(1-s(x))] = softplus(x) - x y */
     return ag_mean_all(t, ag_sub(t, ag_softplus(t, logits), ag_mul(t, logits, target)));
 }
@@ -45,8 +53,9 @@ ag_tensor *ag_bce_with_logits_loss(ag_tape *t, ag_tensor *logits, ag_tensor *tar
 ag_tensor *ag_softmax_cross_entropy(ag_tape *t, ag_tensor *logits, const int32_t *labels)
 {
     const char *fn = "ag_softmax_cross_entropy";
-    if (!t || ag_tape_status(t) || ag_is_poisoned(logits))
-        return ag_neg(t, logits); /* propagates the tape's error or the poisoned input */
+    ag_tensor *err = nn_check_args(t, fn, (const nn_arg[]){{logits, "logits", 0}}, 1);
+    if (err)
+        return err;
     if (ag_ndim(logits) != 2 || ag_dim(logits, 0) == 0 || ag_dim(logits, 1) == 0) {
         char s[96];
         return nn_fail(t, AG_EINVAL, "%s: logits must be [B, C] with B, C > 0, got %s", fn,

@@ -27,8 +27,9 @@ static const char *pool_error(const ag_tensor *x, size_t k, size_t pad, const ag
 static ag_tensor *pool2d(ag_tape *t, const char *fn, ag_tensor *x, size_t k, size_t stride,
                          size_t pad, int is_max)
 {
-    if (!x)
-        return nn_fail(t, AG_EINVAL, "%s: input is NULL", fn);
+    ag_tensor *err = nn_check_args(t, fn, (const nn_arg[]){{x, "input", 0}}, 1);
+    if (err)
+        return err;
     ag_window2d g = {.kh = k, .kw = k, .stride_h = stride ? stride : k,
                      .stride_w = stride ? stride : k, .pad_h = pad, .pad_w = pad,
                      .pad_value = is_max ? -(ag_real)INFINITY : 0};
@@ -56,9 +57,10 @@ ag_tensor *ag_avgpool2d(ag_tape *t, ag_tensor *x, size_t kernel, size_t stride, 
 
 ag_tensor *ag_global_avgpool2d(ag_tape *t, ag_tensor *x)
 {
-    if (!x)
-        return nn_fail(t, AG_EINVAL, "ag_global_avgpool2d: input is NULL");
-    if (!ag_is_poisoned(x) && ag_ndim(x) != 4) {
+    ag_tensor *err = nn_check_args(t, "ag_global_avgpool2d", (const nn_arg[]){{x, "input", 0}}, 1);
+    if (err)
+        return err;
+    if (ag_ndim(x) != 4) {
         return nn_fail(t, AG_EINVAL, "ag_global_avgpool2d: input must be [N, C, H, W]: x%s",
                          conv_shape_of(x).s);
     }
