@@ -27,6 +27,7 @@ struct model {
     ag_conv2d conv;
     ag_conv1d conv1;
     ag_tensor *emb;            /* embedding table, for the gather step */
+    ag_rnn rnn;
     ag_paramset *ps;
     size_t in_shape[4];
     int in_nd;
@@ -61,6 +62,15 @@ static ag_tensor *conv1d_fwd(ag_tape *t, const model *m, ag_tensor *x)
 {
     ag_tensor *h = ag_relu(t, ag_conv1d_forward(t, &m->conv1, x));
     return ag_dense_forward(t, &m->fc, ag_flatten(t, h));
+}
+
+/* A 2-layer recurrent stack over [B, 6, 8] sequences; the last step's
+ * hidden state goes to a dense head. */
+static ag_tensor *rnn_fwd(ag_tape *t, const model *m, ag_tensor *x)
+{
+    ag_tensor *h = ag_rnn_forward(t, &m->rnn, x, NULL, NULL, NULL);
+    ag_tensor *last = ag_reshape(t, ag_slice(t, h, 1, 5, 1), AG_SHAPE(B, 12));
+    return ag_dense_forward(t, &m->fc, last);
 }
 
 /* An embedding lookup with more indices than ag_gather keeps on the stack,
@@ -106,6 +116,13 @@ static void model_init(model *m, const char *kind)
         memcpy(m->in_shape, (size_t[]){B, 2, 40}, 3 * sizeof(size_t));
         m->in_nd = 3;
         m->forward = conv1d_fwd;
+    } else if (!strcmp(kind, "rnn") || !strcmp(kind, "lstm") || !strcmp(kind, "gru")) {
+        ag_rnn_mode mode = kind[0] == 'r' ? AG_RNN_TANH : kind[0] == 'l' ? AG_RNN_LSTM : AG_RNN_GRU;
+        rc |= ag_rnn_init(&m->rnn, mode, 8, 12, 2, &r) | ag_dense_init(&m->fc, 12, 3, 1, &r);
+        rc |= ag_rnn_params(&m->rnn, m->ps, "rnn") | ag_dense_params(&m->fc, m->ps, "fc");
+        memcpy(m->in_shape, (size_t[]){B, 6, 8}, 3 * sizeof(size_t));
+        m->in_nd = 3;
+        m->forward = rnn_fwd;
     } else {
         m->emb = param_rand(AG_SHAPE(10, 3), -1, 1, 7);
         rc |= ag_dense_init(&m->fc, 64, 3, 0, &r);
@@ -124,6 +141,7 @@ static void model_fini(model *m)
     ag_conv2d_fini(&m->conv);
     ag_conv1d_fini(&m->conv1);
     ag_param_free(m->emb);
+    ag_rnn_fini(&m->rnn);
     ag_paramset_free(m->ps);
 }
 
@@ -232,4 +250,7 @@ Test(fault_layers, dense) { fault_loop("dense", 1); fault_loop("dense", 2); }
 Test(fault_layers, conv2d) { fault_loop("conv2d", 1); fault_loop("conv2d", 2); }
 Test(fault_layers, pool) { fault_loop("pool", 1); fault_loop("pool", 2); }
 Test(fault_layers, conv1d) { fault_loop("conv1d", 1); fault_loop("conv1d", 2); }
+Test(fault_layers, rnn) { fault_loop("rnn", 1); fault_loop("rnn", 2); }
+Test(fault_layers, lstm) { fault_loop("lstm", 1); fault_loop("lstm", 2); }
+Test(fault_layers, gru) { fault_loop("gru", 1); fault_loop("gru", 2); }
 Test(fault_layers, gather) { fault_loop("gather", 1); fault_loop("gather", 2); }
