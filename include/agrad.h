@@ -25,6 +25,10 @@
  * Modules: status.h (errors, allocator), tensor.h (tensors and lifetimes),
  * tape.h (recording and backward), ops.h (primitives), op.h (defining new
  * ops), gradcheck.h (finite-difference checks), threads.h (the thread pool).
+ *
+ * The @ref guides lead from a first model to new layers, new primitive ops
+ * and gradient tests; every code block in them is a program the test suite
+ * runs.
  */
 #ifndef AGRAD_H
 #define AGRAD_H
