@@ -15,7 +15,12 @@ if [ ! -f "$dir/build.ninja" ]; then
     CC=clang meson setup "$dir" -Dfuzz=true -Dtests=false -Db_lto=false \
         -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 fi
-ninja -C "$dir" -j2 tests/fuzz/make_seeds $(for h in $harnesses; do echo tests/fuzz/fuzz_$h; done) >/dev/null
+if ! ninja -C "$dir" -j2 tests/fuzz/make_seeds $(for h in $harnesses; do echo tests/fuzz/fuzz_$h; done) \
+        >"$dir/ninja.log" 2>&1; then
+    echo "fuzz: building the harnesses failed:"
+    tail -30 "$dir/ninja.log"
+    exit 1
+fi
 "$dir/tests/fuzz/make_seeds" "$dir/seeds"
 mkdir -p "$dir/artifacts"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
