@@ -76,12 +76,27 @@ struct ag_tape {
     int recording;
     int anomaly;
     int swept;           /* a backward sweep ran since the last reset */
+    struct agi_profile *prof; /* per-op timings, NULL unless profiling */
+    int prof_env;        /* profiling turned on by AGRAD_PROFILE: report at free */
     uint32_t gen;
     uint64_t rng;        /* random stream state */
     ag_tensor poison;
     ag_real poison_data[1];
     char errmsg[256];
 };
+
+/* Per-op timings of a tape (ag_tape_set_profile): one entry per op
+ * definition seen, kept across resets. */
+#define AGI_PROFILE_OPS 64
+typedef struct agi_profile_entry {
+    const ag_op_def *op;
+    uint64_t calls, vjps;
+    uint64_t fwd_ns, vjp_ns;
+} agi_profile_entry;
+typedef struct agi_profile {
+    int n;
+    agi_profile_entry e[AGI_PROFILE_OPS];
+} agi_profile;
 
 /* Allocation through the injectable allocator. */
 void *agi_alloc(size_t n);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "internal.h"
 
 static void poison_init(ag_tape *t)
@@ -28,6 +29,9 @@ ag_tape *ag_tape_new(void)
     t->anomaly = an && *an && strcmp(an, "0") != 0;
     t->rng = 0x5EEDull;
     poison_init(t);
+    const char *pr = getenv("AGRAD_PROFILE");
+    if (pr && *pr && strcmp(pr, "0") != 0)
+        t->prof_env = ag_tape_set_profile(t, 1) == 0 && t->prof;
     return t;
 }
 
@@ -35,6 +39,9 @@ void ag_tape_free(ag_tape *t)
 {
     if (!t)
         return;
+    if (t->prof_env)
+        ag_tape_profile_report(t, stderr);
+    agi_free(t->prof, sizeof *t->prof);
     agi_arena_free(&t->arena);
     agi_free(t, sizeof *t);
 }
@@ -70,6 +77,90 @@ int ag_tape_set_anomaly(ag_tape *t, int on)
     int old = t->anomaly;
     t->anomaly = on != 0;
     return old;
+}
+
+int ag_tape_set_profile(ag_tape *t, int on)
+{
+    if (!t)
+        return 0;
+    int old = t->prof != NULL;
+    if (on && !t->prof) {
+        t->prof = agi_alloc(sizeof *t->prof);
+        if (!t->prof) {
+            agi_fail(NULL, AG_ENOMEM, "ag_tape_set_profile: out of memory");
+            return old;
+        }
+        memset(t->prof, 0, sizeof *t->prof);
+    } else if (!on && t->prof) {
+        agi_free(t->prof, sizeof *t->prof);
+        t->prof = NULL;
+    }
+    return old;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The profile entry of op, added if new; NULL when the table is full. */
+static agi_profile_entry *prof_entry(agi_profile *p, const ag_op_def *op)
+{
+    for (int i = 0; i < p->n; i++)
+        if (p->e[i].op == op)
+            return &p->e[i];
+    if (p->n == AGI_PROFILE_OPS)
+        return NULL;
+    p->e[p->n].op = op;
+    return &p->e[p->n++];
+}
+
+static void prof_add(ag_tape *t, const ag_op_def *op, int vjp, uint64_t t0)
+{
+    uint64_t dt = now_ns() - t0;
+    agi_profile_entry *e = prof_entry(t->prof, op);
+    if (!e)
+        return;
+    if (vjp) {
+        e->vjps++;
+        e->vjp_ns += dt;
+    } else {
+        e->calls++;
+        e->fwd_ns += dt;
+    }
+}
+
+static int by_total(const void *a, const void *b)
+{
+    const agi_profile_entry *x = a, *y = b;
+    uint64_t tx = x->fwd_ns + x->vjp_ns, ty = y->fwd_ns + y->vjp_ns;
+    return tx < ty ? 1 : tx > ty ? -1 : 0;
+}
+
+int ag_tape_profile_report(const ag_tape *t, FILE *f)
+{
+    if (!t || !f)
+        return AG_EINVAL;
+    if (!t->prof)
+        return agi_fail(NULL, AG_ESTATE, "ag_tape_profile_report: profiling is off (ag_tape_set_profile)");
+    agi_profile p = *t->prof;
+    qsort(p.e, (size_t)p.n, sizeof p.e[0], by_total);
+    uint64_t all = 0;
+    for (int i = 0; i < p.n; i++)
+        all += p.e[i].fwd_ns + p.e[i].vjp_ns;
+    fprintf(f, "%-16s %10s %12s %10s %12s %7s\n", "op", "calls", "forward ms", "vjps",
+            "backward ms", "share");
+    for (int i = 0; i < p.n; i++) {
+        const agi_profile_entry *e = &p.e[i];
+        fprintf(f, "%-16s %10llu %12.3f %10llu %12.3f %6.1f%%\n", e->op->name,
+                (unsigned long long)e->calls, (double)e->fwd_ns * 1e-6,
+                (unsigned long long)e->vjps, (double)e->vjp_ns * 1e-6,
+                all ? 100.0 * (double)(e->fwd_ns + e->vjp_ns) / (double)all : 0.0);
+    }
+    fprintf(f, "%-16s %10s %12s %10s %12.3f\n", "total", "", "", "", (double)all * 1e-6);
+    return ferror(f) ? AG_EIO : AG_OK;
 }
 
 /* Index of the first non-finite value, or SIZE_MAX. */
@@ -347,7 +438,13 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
     y->ndim = (uint8_t)nd;
     y->flags = record ? AGI_REQGRAD : 0;
     c.out = y;
-    op->forward(&c);
+    if (t->prof) {
+        uint64_t t0 = now_ns();
+        op->forward(&c);
+        prof_add(t, op, 0, t0);
+    } else {
+        op->forward(&c);
+    }
     if (c.failed || (t->anomaly && anomaly_forward(t, op, index, c.in, n_in, y)))
         return &t->poison;
     if (record) {
@@ -407,7 +504,13 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
             if (n->in[i]->node)
                 n->in[i]->node->live = 1;
         ag_opctx c = {t, n->op, n->in, n->out, n->attr, n->saved, n->index, n->n_in, 0};
-        n->op->vjp(&c);
+        if (t->prof) {
+            uint64_t t0 = now_ns();
+            n->op->vjp(&c);
+            prof_add(t, n->op, 1, t0);
+        } else {
+            n->op->vjp(&c);
+        }
         if (c.failed)
             return t->status;
         if (t->anomaly && anomaly_backward(t, n))

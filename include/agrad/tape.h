@@ -54,6 +54,30 @@ AG_API int ag_tape_set_recording(ag_tape *t, int on);
 AG_API int ag_tape_set_anomaly(ag_tape *t, int on);
 
 /**
+ * @brief  Profiling: time every op's forward and VJP (wall clock, all
+ *         threads of the op included) and add them up per op kind, across
+ *         resets, until profiling is turned off (which drops the figures).
+ *         Costs two clock reads per op. Also turned on for new tapes by the
+ *         environment variable AGRAD_PROFILE=1, in which case the report is
+ *         printed to stderr when the tape is freed.
+ * @param  t   A tape.
+ * @param  on  1 to time, 0 not to.
+ * @return The previous setting (on failure to allocate the table, the
+ *         setting stays off and ag_last_errmsg() says why).
+ */
+AG_API int ag_tape_set_profile(ag_tape *t, int on);
+
+/**
+ * @brief  Print the profile: one line per op kind, slowest first, with its
+ *         calls, forward and backward milliseconds and share of the total.
+ * @param  t  A tape with profiling on.
+ * @param  f  Destination stream.
+ * @return AG_OK; AG_ESTATE if profiling is off; AG_EIO if writing failed;
+ *         AG_EINVAL for NULL arguments.
+ */
+AG_API int ag_tape_profile_report(const ag_tape *t, FILE *f);
+
+/**
  * @brief  Write the recorded graph in Graphviz DOT: one box per op with its
  *         name, node index and output shape; parameters as ellipses with
  *         their names; constants as plain notes. Render with `dot -Tsvg`.

@@ -17,6 +17,13 @@ shift || true
 workloads=${*:-mlp cnn lstm gru rnn}
 bench="$build/tests/bench/bench_models"
 [ -x "$bench" ] || { echo "compare.sh: $bench not built (meson compile -C $build)"; exit 1; }
+# Figures from an unoptimised build say nothing: say so before spending minutes.
+opt=$(meson introspect --buildoptions "$build" 2>/dev/null |
+      /usr/bin/python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "optimization"))' 2>/dev/null || echo unknown)
+if [ "$opt" != 3 ]; then
+    echo "compare.sh: warning: $build is built with optimization=$opt, not the project's default 3 (meson setup --wipe $build)"
+fi
+
 
 have_torch=1
 /usr/bin/python3 -c 'import torch' 2>/dev/null || have_torch=0

@@ -96,3 +96,44 @@ Test(dot, writes_ops_params_and_edges)
     ag_tape_free(t);
     ag_param_free(w);
 }
+
+/* Profiling counts every forward and VJP per op kind, across resets, and
+ * reports them slowest first; off, the report is refused. */
+Test(profile, counts_calls_across_resets)
+{
+    ag_tensor *w = param_rand(AG_SHAPE(4, 4), -1, 1, 7);
+    ag_tape *t = ag_tape_new();
+    cr_assert_eq(ag_tape_profile_report(t, stdout), AG_ESTATE);
+    cr_assert_eq(ag_tape_set_profile(t, 1), 0);
+    for (int step = 0; step < 3; step++) {
+        ag_tensor *l = ag_sum_all(t, ag_tanh(t, ag_matmul(t, w, w)));
+        cr_assert_eq(ag_backward(t, l), AG_OK);
+        ag_tape_reset(t);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(ag_tape_profile_report(t, f), AG_OK);
+    fclose(f);
+    /* columns: op, calls, forward ms, vjps, backward ms, share */
+    char name[32];
+    unsigned long calls, vjps;
+    double fms, bms;
+    int seen = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (sscanf(line, "%31s %lu %lf %lu %lf", name, &calls, &fms, &vjps, &bms) == 5) {
+            cr_assert(strcmp(name, "matmul") == 0 || strcmp(name, "tanh") == 0 ||
+                          strcmp(name, "sum") == 0, "unexpected op %s", name);
+            cr_assert_eq(calls, 3, "%s: %lu calls", name, calls);
+            cr_assert_eq(vjps, 3, "%s: %lu vjps", name, vjps);
+            cr_assert(fms >= 0 && bms >= 0);
+            seen++;
+        }
+    }
+    cr_assert_eq(seen, 3, "report:\n%s", buf);
+    free(buf);
+    cr_assert_eq(ag_tape_set_profile(t, 0), 1);
+    cr_assert_eq(ag_tape_profile_report(t, stdout), AG_ESTATE);
+    ag_tape_free(t);
+    ag_param_free(w);
+}
