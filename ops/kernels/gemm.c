@@ -170,13 +170,14 @@ static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t c
         if (rs == 1) { /* W consecutive values per p */
             for (size_t p = 0; p < kc; p++) {
                 ag_real *d = dst + p * W;
-                if (w == 32) /* constant sizes become a few vector moves */
+                if (w == 32) { /* constant sizes become a few vector moves */
                     memcpy(d, X + r0 + p * cs, 32 * sizeof *d);
-                else if (w == 16)
+                } else if (w == 16) {
                     memcpy(d, X + r0 + p * cs, 16 * sizeof *d);
-                else
+                } else {
                     memcpy(d, X + r0 + p * cs, w * sizeof *d);
-                for (size_t i = w; i < W; i++) d[i] = 0;
+                    memset(d + w, 0, (W - w) * sizeof *d);
+                }
             }
         } else if (cs == 1 && K->pack_rows) { /* a transpose, with the ISA's vectors */
             K->pack_rows(X + r0 * rs, rs, w, kc, W, dst);
@@ -185,8 +186,7 @@ static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t c
                 const ag_real *s = X + (r0 + i) * rs;
                 for (size_t p = 0; p < kc; p++) dst[p * W + i] = s[p * cs];
             }
-            for (size_t i = w; i < W; i++)
-                for (size_t p = 0; p < kc; p++) dst[p * W + i] = 0;
+            for (size_t p = 0; p < kc; p++) memset(dst + p * W + w, 0, (W - w) * sizeof *dst);
         }
     }
 }
@@ -215,6 +215,10 @@ typedef struct gemm_args {
      * pc*MR (pc*NR) elements into it. */
     ag_real *ap, *bp;
     size_t pa, pb;
+    /* Batches: products t < batch with operands A + t*sa, B + t*sb and
+     * C + t*sc (batch is 1 for one product). */
+    size_t batch, sa, sb, sc;
+    size_t a_len; /* A-shared batches: elements of the packed op(A) */
 } gemm_args;
 
 static size_t round_up(size_t x, size_t r)
@@ -222,25 +226,29 @@ static size_t round_up(size_t x, size_t r)
     return (x + r - 1) / r * r;
 }
 
-/* Rows [i0, i1) and columns [p0, p0+kc) of op(A) into MR-tall panels. */
-static void pack_a(const gemm_args *g, size_t i0, size_t i1, size_t p0, size_t kc, ag_real *dst)
+/* Rows [i0, i1) and columns [p0, p0+kc) of op(A) into MR-tall panels (A is
+ * g->A or one product's A in a batch). */
+static void pack_a(const gemm_args *g, const ag_real *A, size_t i0, size_t i1, size_t p0,
+                   size_t kc, ag_real *dst)
 {
     if (g->ta) /* op(A)[i][p] = A[p][i] */
-        pack(g->kern, g->A + p0 * g->lda + i0, 1, g->lda, i1 - i0, kc, g->kern->mr, dst);
+        pack(g->kern, A + p0 * g->lda + i0, 1, g->lda, i1 - i0, kc, g->kern->mr, dst);
     else
-        pack(g->kern, g->A + i0 * g->lda + p0, g->lda, 1, i1 - i0, kc, g->kern->mr, dst);
+        pack(g->kern, A + i0 * g->lda + p0, g->lda, 1, i1 - i0, kc, g->kern->mr, dst);
 }
 
 /* Rows [p0, p0+kc) and columns [j0, j1) of op(B) into NR-wide panels. */
-static void pack_b(const gemm_args *g, size_t j0, size_t j1, size_t p0, size_t kc, ag_real *dst)
+static void pack_b(const gemm_args *g, const ag_real *B, size_t j0, size_t j1, size_t p0,
+                   size_t kc, ag_real *dst)
 {
     if (g->tb) /* op(B)[p][j] = B[j][p] */
-        pack(g->kern, g->B + j0 * g->ldb + p0, g->ldb, 1, j1 - j0, kc, g->kern->nr, dst);
+        pack(g->kern, B + j0 * g->ldb + p0, g->ldb, 1, j1 - j0, kc, g->kern->nr, dst);
     else
-        pack(g->kern, g->B + p0 * g->ldb + j0, 1, g->ldb, j1 - j0, kc, g->kern->nr, dst);
+        pack(g->kern, B + p0 * g->ldb + j0, 1, g->ldb, j1 - j0, kc, g->kern->nr, dst);
 }
 
-/* C[i0:i1, j0:j1] with the kernel; i0 and j0 are multiples of MR and NR. */
+/* C[i0:i1, j0:j1] with the kernel, for each product of the batch in turn;
+ * i0 and j0 are multiples of MR and NR. */
 static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size_t j1)
 {
     const agi_gemm_kernel *K = g->kern;
@@ -248,15 +256,19 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     size_t mcb = round_up(i1 - i0, MR), ncb = round_up(j1 - j0, NR);
     mcb = mcb < K->mc ? mcb : K->mc;
     ncb = ncb < K->nc ? ncb : K->nc;
-    size_t a_len = round_up(g->kc * mcb, 64 / sizeof(ag_real)); /* keeps bp aligned */
-    ag_real *ap = pack_buffer(a_len + g->kc * ncb);
+    /* The buffer is laid out for the blocks of the whole of C, so that its
+     * size does not depend on which pieces this thread happened to take. */
+    size_t mcw = round_up(g->m, MR), ncw = round_up(g->n, NR);
+    size_t a_len = round_up(g->kc * (mcw < K->mc ? mcw : K->mc), 64 / sizeof(ag_real));
+    ag_real *ap = pack_buffer(a_len + g->kc * (ncw < K->nc ? ncw : K->nc));
     int emergency = 0;
     if (!ap) {
         if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
-            agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
-                         g->A + (g->ta ? i0 : i0 * g->lda), g->lda,
-                         g->B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta,
-                         g->C + i0 * g->ldc + j0, g->ldc);
+            for (size_t t = 0; t < g->batch; t++)
+                agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
+                             g->A + t * g->sa + (g->ta ? i0 : i0 * g->lda), g->lda,
+                             g->B + t * g->sb + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta,
+                             g->C + t * g->sc + i0 * g->ldc + j0, g->ldc);
             return;
         }
         /* Out of memory: the static buffer, one tile at a time. mc and nc
@@ -271,19 +283,23 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     ag_real *bp = ap + a_len;
     for (size_t jc = j0; jc < j1; jc += ncb) {
         size_t nc = j1 - jc < ncb ? j1 - jc : ncb;
-        for (size_t pc = 0; pc < g->k; pc += g->kc) {
-            size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
-            ag_real beta = pc == 0 ? g->beta : 1;
-            pack_b(g, jc, jc + nc, pc, kc, bp);
-            for (size_t ic = i0; ic < i1; ic += mcb) {
-                size_t mc = i1 - ic < mcb ? i1 - ic : mcb;
-                pack_a(g, ic, ic + mc, pc, kc, ap);
-                for (size_t ir = 0; ir < mc; ir += MR) {
-                    size_t mr = mc - ir < MR ? mc - ir : MR;
-                    ag_real *c = g->C + (ic + ir) * g->ldc + jc;
-                    for (size_t jr = 0; jr < nc; jr += NR)
-                        K->ukr(kc, ap + ir * kc, bp + jr * kc, c + jr, g->ldc, mr,
-                               nc - jr < NR ? nc - jr : NR, g->alpha, beta);
+        for (size_t t = 0; t < g->batch; t++) {
+            const ag_real *A = g->A + t * g->sa, *B = g->B + t * g->sb;
+            ag_real *C = g->C + t * g->sc;
+            for (size_t pc = 0; pc < g->k; pc += g->kc) {
+                size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
+                ag_real beta = pc == 0 ? g->beta : 1;
+                pack_b(g, B, jc, jc + nc, pc, kc, bp);
+                for (size_t ic = i0; ic < i1; ic += mcb) {
+                    size_t mc = i1 - ic < mcb ? i1 - ic : mcb;
+                    pack_a(g, A, ic, ic + mc, pc, kc, ap);
+                    for (size_t ir = 0; ir < mc; ir += MR) {
+                        size_t mr = mc - ir < MR ? mc - ir : MR;
+                        ag_real *c = C + (ic + ir) * g->ldc + jc;
+                        for (size_t jr = 0; jr < nc; jr += NR)
+                            K->ukr(kc, ap + ir * kc, bp + jr * kc, NR, c + jr, g->ldc, mr,
+                                   nc - jr < NR ? nc - jr : NR, g->alpha, beta);
+                    }
                 }
             }
         }
@@ -313,12 +329,12 @@ static void pack_task(void *ctx, size_t lo, size_t hi)
     size_t MR = g->kern->mr, NR = g->kern->nr, k = g->k;
     if (lo < g->pa) {
         size_t u1 = hi < g->pa ? hi : g->pa, i0 = lo * MR, i1 = u1 * MR < g->m ? u1 * MR : g->m;
-        pack_a(g, i0, i1, 0, k, g->ap + lo * MR * k);
+        pack_a(g, g->A, i0, i1, 0, k, g->ap + lo * MR * k);
         lo = u1;
     }
     if (lo < hi) {
         size_t j0 = (lo - g->pa) * NR, j1 = (hi - g->pa) * NR < g->n ? (hi - g->pa) * NR : g->n;
-        pack_b(g, j0, j1, 0, k, g->bp + j0 * k);
+        pack_b(g, g->B, j0, j1, 0, k, g->bp + j0 * k);
     }
 }
 
@@ -340,7 +356,7 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
                 const ag_real *a = g->ap + ir * MR * k + pc * MR;
                 for (size_t jr = jc; jr < jc1; jr++) {
                     size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
-                    K->ukr(kc, a, g->bp + jr * NR * k + pc * NR, g->C + i * g->ldc + j, g->ldc,
+                    K->ukr(kc, a, g->bp + jr * NR * k + pc * NR, NR, g->C + i * g->ldc + j, g->ldc,
                            mr, nr, g->alpha, beta);
                 }
             }
@@ -357,6 +373,24 @@ static void ref_task(void *ctx, size_t lo, size_t hi)
                  g->lda, g->B, g->ldb, g->beta, g->C + lo * g->ldc, g->ldc);
 }
 
+/* The micro-kernel, k block and panel counts of a product with kern: they
+ * depend only on m, n, k and kern, so that the products of a batch get the
+ * operations agi_gemm would give each of them. */
+static void plan(gemm_args *g, const agi_gemm_kernel *kern)
+{
+    /* The narrower sibling when it pads m clearly less (it is a little
+     * slower per flop). */
+    if (kern->narrow && 100 * round_up(g->m, kern->narrow->mr) < 92 * round_up(g->m, kern->mr))
+        kern = kern->narrow;
+    g->kern = kern;
+    /* k blocks of equal size (to a multiple of 8) rather than a short tail. */
+    size_t nkb = (g->k + kern->kc - 1) / kern->kc;
+    g->kc = round_up((g->k + nkb - 1) / nkb, 8);
+    g->kc = g->kc < g->k ? g->kc : g->k;
+    g->pa = (g->m + kern->mr - 1) / kern->mr;
+    g->pb = (g->n + kern->nr - 1) / kern->nr;
+}
+
 void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
                    ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
                    ag_real beta, ag_real *C, size_t ldc)
@@ -364,25 +398,18 @@ void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t
     if (m == 0 || n == 0)
         return;
     gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
-                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C};
+                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
+                   .batch = 1};
     double flops = 2.0 * (double)m * (double)n * (double)k;
     if (!kern || k == 0) {
         size_t per_row = (size_t)(MIN_FLOPS_PER_CHUNK / (2.0 * (double)n * (double)(k + 1))) + 1;
         agi_parallel_for(m, per_row, ref_task, &g);
         return;
     }
-    /* The narrower sibling when it pads m clearly less (it is a little
-     * slower per flop). */
-    if (kern->narrow && 100 * round_up(m, kern->narrow->mr) < 92 * round_up(m, kern->mr))
-        kern = g.kern = kern->narrow;
-    /* k blocks of equal size (to a multiple of 8) rather than a short tail. */
-    size_t nkb = (k + kern->kc - 1) / kern->kc;
-    g.kc = round_up((k + nkb - 1) / nkb, 8);
-    g.kc = g.kc < k ? g.kc : k;
+    plan(&g, kern);
+    kern = g.kern;
     /* Split the larger dimension (on the private path each thread packs
      * the whole of the other operand). */
-    g.pa = (m + kern->mr - 1) / kern->mr;
-    g.pb = (n + kern->nr - 1) / kern->nr;
     g.split_n = n >= m;
     size_t tiles = g.split_n ? g.pb : g.pa;
     double per_tile = flops / (double)tiles;
@@ -418,39 +445,160 @@ void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const
     agi_gemm_with(agi_gemm_current(), ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-typedef struct batch_args {
-    int ta, tb;
-    size_t m, n, k, lda, ldb, ldc, sa, sb, sc;
-    ag_real alpha, beta;
-    const ag_real *A, *B;
-    ag_real *C;
-} batch_args;
+/* ---- batches ----
+ *
+ * Two kinds of batch are one packed problem rather than a loop of small
+ * ones (a convolution's products: a weight shared by the images, and the
+ * weight's gradient summed over them):
+ *
+ * - A shared (sa = 0): op(A) is packed once; the units of work are blocks
+ *   of NC columns of one product, spread over the threads. Where op(B)'s
+ *   rows are contiguous (tb = 0) its whole panels are read in place rather
+ *   than packed, only the last, partial one is packed and zero-padded.
+ * - C shared (sc = 0): one GEMM whose k runs over the products in turn, each
+ *   product's k in the blocks agi_gemm would use, so that every element of C
+ *   sees agi_gemm's operations in the loop's order. The threads split the
+ *   tiles of C and pack what their tiles need.
+ *
+ * Both give each element of C the operations of the loop of agi_gemm calls,
+ * whatever the thread count. */
 
-/* Products [lo, hi), each on this thread (agi_gemm inside a parallel region
- * runs serially). */
+/* A-shared batch, units [lo, hi): unit u is the block (u % upb) of NC
+ * columns of product u / upb, where upb = ceil(n / NC). */
+static void shared_a_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    const agi_gemm_kernel *K = g->kern;
+    size_t MR = K->mr, NR = K->nr, k = g->k, upb = (g->n + K->nc - 1) / K->nc;
+    size_t ncb = round_up(g->n < K->nc ? g->n : K->nc, NR);
+    /* The calling thread's buffer holds the packed op(A), then room for
+     * this (it is already large enough: the same buffer comes back). */
+    ag_real *bp = pack_buffer(g->kc * (g->tb ? ncb : NR));
+    if (bp == g->ap)
+        bp += g->a_len;
+    for (size_t u = lo; u < hi; u++) {
+        size_t t = u / upb, j0 = (u % upb) * K->nc, j1 = j0 + K->nc < g->n ? j0 + K->nc : g->n;
+        const ag_real *B = g->B + t * g->sb;
+        ag_real *C = g->C + t * g->sc;
+        if (!bp) { /* out of memory: these columns as agi_gemm computes them */
+            agi_gemm_with(K, g->ta, g->tb, g->m, j1 - j0, k, g->alpha, g->A, g->lda,
+                          B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta, C + j0, g->ldc);
+            continue;
+        }
+        for (size_t pc = 0; pc < k; pc += g->kc) {
+            size_t kc = k - pc < g->kc ? k - pc : g->kc;
+            ag_real beta = pc == 0 ? g->beta : 1;
+            if (g->tb)
+                pack_b(g, B, j0, j1, pc, kc, bp);
+            /* MC rows of A at a time stay in L2 while a panel of B, in L1,
+             * meets each of their micro-panels. */
+            for (size_t ic = 0; ic < g->m; ic += K->mc) {
+                size_t ic1 = g->m - ic < K->mc ? g->m : ic + K->mc;
+                for (size_t j = j0; j < j1; j += NR) {
+                    size_t nr = j1 - j < NR ? j1 - j : NR, ldb = NR;
+                    const ag_real *b = bp + (j - j0) * kc;
+                    if (!g->tb && nr == NR) {
+                        b = B + pc * g->ldb + j;
+                        ldb = g->ldb;
+                    } else if (!g->tb) {
+                        pack_b(g, B, j, j1, pc, kc, bp);
+                        b = bp;
+                    }
+                    for (size_t i = ic; i < ic1; i += MR)
+                        K->ukr(kc, g->ap + i * k + pc * MR, b, ldb, C + i * g->ldc + j, g->ldc,
+                               ic1 - i < MR ? ic1 - i : MR, nr, g->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+/* C-shared batch, tiles [lo, hi) of C, numbered column panel by column
+ * panel (tile jr*pa + ir): at most three rectangles. */
+static void shared_c_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    size_t MR = g->kern->mr, NR = g->kern->nr, pa = g->pa;
+    while (lo < hi) {
+        size_t jr = lo / pa, ir = lo % pa, j1 = (jr + 1) * NR < g->n ? (jr + 1) * NR : g->n;
+        if (ir != 0 || hi - lo < pa) { /* part of one column panel */
+            size_t ir1 = hi - lo < pa - ir ? ir + (hi - lo) : pa;
+            gemm_block(g, ir * MR, ir1 * MR < g->m ? ir1 * MR : g->m, jr * NR, j1);
+            lo += ir1 - ir;
+        } else { /* whole column panels */
+            size_t jr1 = hi / pa;
+            gemm_block(g, 0, g->m, jr * NR, jr1 * NR < g->n ? jr1 * NR : g->n);
+            lo = jr1 * pa;
+        }
+    }
+}
+
+/* The products one after the other, each on this thread (agi_gemm inside a
+ * parallel region runs serially). */
 static void batch_task(void *ctx, size_t lo, size_t hi)
 {
-    const batch_args *b = ctx;
+    const gemm_args *g = ctx;
     for (size_t i = lo; i < hi; i++)
-        agi_gemm(b->ta, b->tb, b->m, b->n, b->k, b->alpha, b->A + i * b->sa, b->lda,
-                 b->B + i * b->sb, b->ldb, b->beta, b->C + i * b->sc, b->ldc);
+        agi_gemm_with(g->kern, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->A + i * g->sa,
+                      g->lda, g->B + i * g->sb, g->ldb, g->beta, g->C + i * g->sc, g->ldc);
+}
+
+void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
+                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
+                         size_t sa, const ag_real *B, size_t ldb, size_t sb, ag_real beta,
+                         ag_real *C, size_t ldc, size_t sc)
+{
+    if (batch == 0 || m == 0 || n == 0)
+        return;
+    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
+                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
+                   .batch = batch, .sa = sa, .sb = sb, .sc = sc};
+    double flops = 2.0 * (double)m * (double)n * (double)k + 1;
+    size_t nt = (size_t)ag_get_threads();
+    if (kern && k > 0 && batch > 1 && sc == 0) {
+        plan(&g, kern);
+        size_t tiles = g.pa * g.pb;
+        double per_tile = flops / (double)(g.pa * g.pb) * (double)batch;
+        size_t min_tiles = (size_t)(MIN_FLOPS_PER_CHUNK / per_tile) + 1;
+        /* one piece per thread: each piece packs the operands of its tiles */
+        min_tiles = tiles / nt > min_tiles ? tiles / nt : min_tiles;
+        agi_parallel_for(tiles, min_tiles, shared_c_task, &g);
+        return;
+    }
+    if (kern && k > 0 && batch > 1 && sa == 0) {
+        plan(&g, kern);
+        const agi_gemm_kernel *K = g.kern;
+        g.a_len = round_up(g.pa * K->mr * k, 64 / sizeof(ag_real)); /* keeps what follows aligned */
+        size_t ncb = round_up(n < K->nc ? n : K->nc, K->nr);
+        ag_real *ap = g.a_len * sizeof(ag_real) <= pack_shared_max
+                          ? pack_buffer(g.a_len + g.kc * (tb ? ncb : K->nr))
+                          : NULL;
+        if (ap) {
+            g.ap = ap;
+            pack_a(&g, A, 0, m, 0, k, ap);
+            size_t upb = (n + K->nc - 1) / K->nc;
+            double per_unit = flops / (double)upb;
+            agi_parallel_for(batch * upb, (size_t)(MIN_FLOPS_PER_CHUNK / per_unit) + 1,
+                             shared_a_task, &g);
+            return;
+        }
+    }
+    g.kern = kern;
+    g.batch = 1;
+    /* Whole products per thread when there are plenty, or when each is too
+     * small to split; otherwise agi_gemm splits each one. */
+    if (sc != 0 && batch > 1 &&
+        (batch >= 4 * nt || flops < 4.0 * (double)nt * MIN_FLOPS_PER_CHUNK)) {
+        agi_parallel_for(batch, (size_t)(MIN_FLOPS_PER_CHUNK / flops) + 1, batch_task, &g);
+        return;
+    }
+    batch_task(&g, 0, batch);
 }
 
 void agi_gemm_batch(int ta, int tb, size_t batch, size_t m, size_t n, size_t k, ag_real alpha,
                     const ag_real *A, size_t lda, size_t sa, const ag_real *B, size_t ldb,
                     size_t sb, ag_real beta, ag_real *C, size_t ldc, size_t sc)
 {
-    batch_args b = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
-                    .ldc = ldc, .sa = sa, .sb = sb, .sc = sc, .alpha = alpha, .beta = beta,
-                    .A = A, .B = B, .C = C};
-    double flops = 2.0 * (double)m * (double)n * (double)k + 1;
-    size_t nt = (size_t)ag_get_threads();
-    /* Whole products per thread when there are plenty, or when each is too
-     * small to split; otherwise agi_gemm splits each one. */
-    if (sc != 0 && batch > 1 &&
-        (batch >= 4 * nt || flops < 4.0 * (double)nt * MIN_FLOPS_PER_CHUNK)) {
-        agi_parallel_for(batch, (size_t)(MIN_FLOPS_PER_CHUNK / flops) + 1, batch_task, &b);
-        return;
-    }
-    batch_task(&b, 0, batch);
+    agi_gemm_batch_with(agi_gemm_current(), ta, tb, batch, m, n, k, alpha, A, lda, sa, B, ldb,
+                        sb, beta, C, ldc, sc);
 }

@@ -14,10 +14,12 @@ void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const
 
 /* batch products C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch, with
  * A_i = A + i*sa, B_i = B + i*sb, C_i = C + i*sc (strides in elements; 0
- * shares an operand). Small products are spread over threads whole; large
- * ones are split as agi_gemm splits them. The result is that of calling
- * agi_gemm for i = 0, 1, ... in turn, bit for bit; with sc = 0 (all
- * products into one C) they run in that order on one thread. */
+ * shares an operand). The result is that of calling agi_gemm for i = 0, 1,
+ * ... in turn, bit for bit, for any thread count. A shared A (sa = 0) is
+ * packed once for all products; a shared C (sc = 0, all products summed
+ * into one C) is one GEMM whose k runs over the products in order, split
+ * over threads by tiles of C. Other batches run as products spread over
+ * threads whole, or split as agi_gemm splits them when they are large. */
 void agi_gemm_batch(int ta, int tb, size_t batch, size_t m, size_t n, size_t k, ag_real alpha,
                     const ag_real *A, size_t lda, size_t sa, const ag_real *B, size_t ldb,
                     size_t sb, ag_real beta, ag_real *C, size_t ldc, size_t sc);
@@ -27,17 +29,18 @@ void agi_gemm_ref(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, c
                   size_t lda, const ag_real *B, size_t ldb, ag_real beta, ag_real *C, size_t ldc);
 
 /* A register-blocked micro-kernel computes one MR x NR tile of C from packed
- * panels: a holds k columns of MR values (a[p*MR + i] = op(A)[i][p]), b holds
- * k rows of NR values (b[p*NR + j] = op(B)[p][j]), both zero-padded and
- * 64-byte aligned. With acc[i][j] = sum_p a[p*MR+i] b[p*NR+j], accumulated by
- * one FMA per p in increasing p from zero, it stores, for i < mr and j < nr
- * only:
+ * panels: a holds k columns of MR values (a[p*MR + i] = op(A)[i][p]),
+ * zero-padded and 64-byte aligned; b holds k rows of NR values, row p at
+ * b + p*ldb (b[p*ldb + j] = op(B)[p][j]): a packed panel (ldb = NR,
+ * zero-padded) or, when every column of the tile exists, op(B) itself. With
+ * acc[i][j] = sum_p a[p*MR+i] b[p*ldb+j], accumulated by one FMA per p in
+ * increasing p from zero, it stores, for i < mr and j < nr only:
  *     beta == 0:  c[i*ldc + j] = alpha * acc[i][j]
  *     otherwise:  c[i*ldc + j] = fma(alpha, acc[i][j], beta * c[i*ldc + j])
  * Every element of C therefore sees the same operations whatever tile,
  * thread or edge it falls in. */
-typedef void agi_gemm_ukr(size_t k, const ag_real *a, const ag_real *b, ag_real *c, size_t ldc,
-                          size_t mr, size_t nr, ag_real alpha, ag_real beta);
+typedef void agi_gemm_ukr(size_t k, const ag_real *a, const ag_real *b, size_t ldb, ag_real *c,
+                          size_t ldc, size_t mr, size_t nr, ag_real alpha, ag_real beta);
 
 /* A micro-kernel with its tile and cache-block sizes (in elements):
  * mc x kc blocks of A and kc x nc blocks of B are packed. mc is a multiple
@@ -76,6 +79,12 @@ int agi_gemm_select(const char *name);
 void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
                    ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
                    ag_real beta, ag_real *C, size_t ldc);
+
+/* agi_gemm_batch with the given micro-kernel (NULL: the reference). */
+void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
+                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
+                         size_t sa, const ag_real *B, size_t ldb, size_t sb, ag_real beta,
+                         ag_real *C, size_t ldc, size_t sc);
 
 /* Largest packed copy of both operands (bytes) for which GEMM packs them
  * whole and shares them between threads; larger problems pack blocks per

@@ -251,7 +251,7 @@ Test(gemm, packing_buffers_reused)
         cr_skip_test("no SIMD kernel on this machine");
     gcase g;
     case_operands(&g, 0, 0, 200, 300, 300, 0, 1, 0, 88);
-    ag_real *C = malloc(sizeof(ag_real) * g.m * g.ldc);
+    ag_real *C = malloc(sizeof(ag_real) * 2 * g.m * g.ldc);
     ag_set_threads(2);
     ag_set_allocator(counting, NULL);
     for (int r = 0; r < 3; r++)
@@ -261,6 +261,19 @@ Test(gemm, packing_buffers_reused)
     for (int r = 0; r < 5; r++)
         agi_gemm_with(v[0], 0, 0, g.m, g.n, g.k, 1, g.A, g.lda, g.B, g.ldb, 0, C, g.ldc);
     cr_assert_eq(n_allocs, warm, "%zu allocations in steady state", n_allocs - warm);
+    /* Batches of two with A shared and with C shared. Which pieces a worker
+     * takes varies from call to call, and with them when it first needs a
+     * larger buffer: the calling thread alone. */
+    ag_set_threads(1);
+    for (int r = 0; r < 8; r++) {
+        if (r == 3)
+            warm = n_allocs;
+        agi_gemm_batch_with(v[0], 0, 0, 2, g.m, g.n, g.k, 1, g.A, g.lda, 0, g.B, g.ldb, 0, 0, C,
+                            g.ldc, g.m * g.ldc);
+        agi_gemm_batch_with(v[0], 0, 1, 2, g.m, g.n, g.k, 1, g.A, g.lda, 0, g.B, g.ldb, 0, 1, C,
+                            g.ldc, 0);
+    }
+    cr_assert_eq(n_allocs, warm, "%zu allocations in steady state (batches)", n_allocs - warm);
     ag_set_threads(1); /* stops the worker: its buffer is freed at its exit */
     agi_gemm_release();
     cr_assert_eq(n_frees, n_allocs, "%zu allocations, %zu frees", n_allocs, n_frees);
@@ -337,5 +350,65 @@ Test(gemm, batch_same_bits_as_a_loop)
             }
             free(A), free(B), free(want), free(got), free(first);
         }
+    ag_set_threads(0);
+}
+
+/* The batches a convolution makes, one packed problem each: A shared by the
+ * products (the weight) and C shared (the weight's gradient summed over the
+ * images), with every transpose pair, sizes that are not multiples of the
+ * tiles, k past the k block and n past NC, padded leading dimensions: the
+ * bits of the loop of agi_gemm_with, for 1, 2 and 3 threads, every variant.
+ * Without memory for packing buffers, the same bits. */
+Test(gemm, batch_shared_operand_same_bits_as_a_loop)
+{
+    static const size_t dims[][4] = {/* batch, m, n, k */
+                                     {5, 8, 49, 25},  {4, 16, 196, 200}, {3, 8, 25, 784},
+                                     {3, 25, 784, 8}, {2, 13, 600, 300}, {3, 130, 70, 17}};
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 7);
+    v[nv++] = NULL;
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (int kind = 0; kind < 2; kind++) /* 0: A shared, 1: C shared */
+            for (int t = 0; t < 4; t++) {
+                int ta = t & 1, tb = t >> 1;
+                size_t bt = dims[d][0], m = dims[d][1], n = dims[d][2], k = dims[d][3];
+                size_t pad = d % 2, lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad;
+                size_t ldc = n + pad, alen = (ta ? k : m) * lda, blen = (tb ? n : k) * ldb;
+                size_t sa = kind ? alen : 0, sc = kind ? 0 : m * ldc, clen = kind ? m * ldc : bt * sc;
+                ag_real alpha = d == 2 ? 1 : (ag_real)0.5, beta = (ag_real)(d % 3) * (ag_real)0.75;
+                ag_real *A = malloc(sizeof(ag_real) * (kind ? bt : 1) * alen);
+                ag_real *B = malloc(sizeof(ag_real) * bt * blen);
+                ag_real *C0 = malloc(sizeof(ag_real) * clen), *want = malloc(sizeof(ag_real) * clen);
+                ag_real *got = malloc(sizeof(ag_real) * clen);
+                cr_assert(A && B && C0 && want && got);
+                fill_uniform(A, (kind ? bt : 1) * alen, -1, 1, 200 + (unsigned)d);
+                fill_uniform(B, bt * blen, -1, 1, 300 + (unsigned)d);
+                fill_uniform(C0, clen, -1, 1, 400 + (unsigned)d);
+                for (size_t i = 0; i < nv; i++) {
+                    const char *name = v[i] ? v[i]->name : "ref";
+                    ag_set_threads(1);
+                    memcpy(want, C0, sizeof(ag_real) * clen);
+                    for (size_t p = 0; p < bt; p++)
+                        agi_gemm_with(v[i], ta, tb, m, n, k, alpha, A + p * sa, lda, B + p * blen,
+                                      ldb, beta, want + p * sc, ldc);
+                    for (int th = 1; th <= 4; th++) {
+                        ag_set_threads(th < 4 ? th : 1);
+                        if (th == 4) { /* out of memory */
+                            agi_gemm_release();
+                            ag_set_allocator(failing, NULL);
+                        }
+                        memcpy(got, C0, sizeof(ag_real) * clen);
+                        agi_gemm_batch_with(v[i], ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb,
+                                            blen, beta, got, ldc, sc);
+                        ag_set_allocator(NULL, NULL);
+                        cr_assert(memcmp(got, want, sizeof(ag_real) * clen) == 0,
+                                  "%s, %s shared, ta=%d tb=%d, %zu x (%zu,%zu,%zu), %s", name,
+                                  kind ? "C" : "A", ta, tb, bt, m, n, k,
+                                  th < 4 ? (th == 1 ? "1 thread" : th == 2 ? "2 threads" : "3 threads")
+                                         : "out of memory");
+                    }
+                }
+                free(A), free(B), free(C0), free(want), free(got);
+            }
     ag_set_threads(0);
 }

@@ -12,7 +12,6 @@ typedef __m256d vec;
 typedef __m256i vmask;
 #define V_ZERO() _mm256_setzero_pd()
 #define V_BCAST(x) _mm256_set1_pd(x)
-#define V_LOAD(p) _mm256_load_pd(p)
 #define V_LOADU(p) _mm256_loadu_pd(p)
 #define V_STOREU(p, v) _mm256_storeu_pd(p, v)
 #define V_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
@@ -26,7 +25,6 @@ typedef __m256 vec;
 typedef __m256i vmask;
 #define V_ZERO() _mm256_setzero_ps()
 #define V_BCAST(x) _mm256_set1_ps(x)
-#define V_LOAD(p) _mm256_load_ps(p)
 #define V_LOADU(p) _mm256_loadu_ps(p)
 #define V_STOREU(p, v) _mm256_storeu_ps(p, v)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)

@@ -13,7 +13,6 @@ typedef __m512d vec;
 typedef __mmask8 vmask;
 #define V_ZERO() _mm512_setzero_pd()
 #define V_BCAST(x) _mm512_set1_pd(x)
-#define V_LOAD(p) _mm512_load_pd(p)
 #define V_LOADU(p) _mm512_loadu_pd(p)
 #define V_STOREU(p, v) _mm512_storeu_pd(p, v)
 #define V_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
@@ -26,7 +25,6 @@ typedef __m512 vec;
 typedef __mmask16 vmask;
 #define V_ZERO() _mm512_setzero_ps()
 #define V_BCAST(x) _mm512_set1_ps(x)
-#define V_LOAD(p) _mm512_load_ps(p)
 #define V_LOADU(p) _mm512_loadu_ps(p)
 #define V_STOREU(p, v) _mm512_storeu_ps(p, v)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)

@@ -1,13 +1,24 @@
 /* Transposing pack shared by the x86 kernel files (AVX, which both ISAs
  * include); see pack_rows in kernels.h. Blocks of TB rows x TB values are
  * loaded as TB vectors, transposed in registers and stored as TB rows of the
- * panel; the ragged edges are copied one value at a time. The including file
- * defines PACK_NAME. */
+ * panel. The ragged edges take the same path: rows past len are zero
+ * vectors (the panel's padding), the last values of a row are a masked
+ * load, and a panel narrower than a block (W = 6, 12) stores part of each
+ * vector. The including file defines PACK_NAME. */
 #if AG_REAL_IS_DOUBLE
 #define TB 4
 typedef __m256d tvec;
+#define T_ZERO() _mm256_setzero_pd()
 #define T_LOADU(p) _mm256_loadu_pd(p)
 #define T_STOREU(p, v) _mm256_storeu_pd(p, v)
+/* the first cnt values of p, zero after */
+#define T_MLOAD(p, cnt) \
+    _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(cnt)), \
+                                             _mm256_setr_epi64x(0, 1, 2, 3)))
+typedef __m128d thalf;
+#define T_LO(v) _mm256_castpd256_pd128(v)
+#define T_HI(v) _mm256_extractf128_pd(v, 1)
+#define H_STOREU(p, h) _mm_storeu_pd(p, h)
 /* r[i] = row i, values p..p+3  ->  r[q] = value p+q of rows 0..3 */
 static inline void transpose_block(tvec r[TB])
 {
@@ -21,8 +32,16 @@ static inline void transpose_block(tvec r[TB])
 #else
 #define TB 8
 typedef __m256 tvec;
+#define T_ZERO() _mm256_setzero_ps()
 #define T_LOADU(p) _mm256_loadu_ps(p)
 #define T_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define T_MLOAD(p, cnt)                                                \
+    _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(cnt)), \
+                                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)))
+typedef __m128 thalf;
+#define T_LO(v) _mm256_castps256_ps128(v)
+#define T_HI(v) _mm256_extractf128_ps(v, 1)
+#define H_STOREU(p, h) _mm_storeu_ps(p, h)
 /* r[i] = row i, values p..p+7  ->  r[q] = value p+q of rows 0..7 */
 static inline void transpose_block(tvec r[TB])
 {
@@ -45,26 +64,72 @@ static inline void transpose_block(tvec r[TB])
 }
 #endif
 
+/* The first cnt < TB values of v to d: a half vector, then single values. */
+static inline void store_part(ag_real *d, tvec v, size_t cnt)
+{
+    thalf h = T_LO(v);
+    if (cnt >= TB / 2) {
+        H_STOREU(d, h);
+        d += TB / 2, cnt -= TB / 2;
+        h = T_HI(v);
+    }
+    ag_real rest[TB / 2];
+    H_STOREU(rest, h);
+    for (size_t i = 0; i < cnt; i++) d[i] = rest[i];
+}
+
+/* Rows [i, i + TB) of the panel from the rows left of X (rows < TB of them
+ * exist, the rest are zero), storing cnt <= TB values of each. */
+static void pack_block(const ag_real *X, size_t rs, size_t rows, size_t kc, size_t W, size_t cnt,
+                       ag_real *dst)
+{
+    size_t kb = kc / TB * TB;
+    tvec r[TB];
+    if (rows == TB && cnt == TB) { /* the body: whole blocks */
+        for (size_t p = 0; p < kb; p += TB) {
+            for (int q = 0; q < TB; q++) r[q] = T_LOADU(X + (size_t)q * rs + p);
+            transpose_block(r);
+            for (int q = 0; q < TB; q++) T_STOREU(dst + (p + (size_t)q) * W, r[q]);
+        }
+    } else {
+        for (size_t p = 0; p < kb; p += TB) {
+            for (int q = 0; q < TB; q++)
+                r[q] = (size_t)q < rows ? T_LOADU(X + (size_t)q * rs + p) : T_ZERO();
+            transpose_block(r);
+            for (int q = 0; q < TB; q++) {
+                if (cnt == TB)
+                    T_STOREU(dst + (p + (size_t)q) * W, r[q]);
+                else
+                    store_part(dst + (p + (size_t)q) * W, r[q], cnt);
+            }
+        }
+    }
+    if (kb == kc)
+        return;
+    for (int q = 0; q < TB; q++)
+        r[q] = (size_t)q < rows ? T_MLOAD(X + (size_t)q * rs + kb, kc - kb) : T_ZERO();
+    transpose_block(r);
+    for (size_t q = 0; q < kc - kb; q++) {
+        if (cnt == TB)
+            T_STOREU(dst + (kb + q) * W, r[q]);
+        else
+            store_part(dst + (kb + q) * W, r[q], cnt);
+    }
+}
+
 static void PACK_NAME(const ag_real *X, size_t rs, size_t len, size_t kc, size_t W, ag_real *dst)
 {
-    size_t kb = kc / TB * TB, i = 0;
-    for (; i + TB <= len; i += TB) {
-        const ag_real *x = X + i * rs;
-        for (size_t p = 0; p < kb; p += TB) {
-            tvec r[TB];
-            for (int q = 0; q < TB; q++) r[q] = T_LOADU(x + (size_t)q * rs + p);
-            transpose_block(r);
-            for (int q = 0; q < TB; q++) T_STOREU(dst + (p + (size_t)q) * W + i, r[q]);
-        }
-        for (size_t p = kb; p < kc; p++)
-            for (int q = 0; q < TB; q++) dst[p * W + i + (size_t)q] = x[(size_t)q * rs + p];
+    for (size_t i = 0; i < W; i += TB) {
+        size_t rows = len > i ? (len - i < TB ? len - i : TB) : 0;
+        pack_block(X + (rows ? i * rs : 0), rs, rows, kc, W, W - i < TB ? W - i : TB, dst + i);
     }
-    for (; i < len; i++)
-        for (size_t p = 0; p < kc; p++) dst[p * W + i] = X[i * rs + p];
-    for (; i < W; i++)
-        for (size_t p = 0; p < kc; p++) dst[p * W + i] = 0;
 }
 
 #undef TB
+#undef T_ZERO
 #undef T_LOADU
+#undef T_MLOAD
 #undef T_STOREU
+#undef T_LO
+#undef T_HI
+#undef H_STOREU

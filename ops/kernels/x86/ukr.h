@@ -3,7 +3,7 @@
  * for ag_real:
  *   VW          lanes per vector;  NV  vectors per row of the tile;  MR rows
  *   vec, vmask  vector and column-mask types
- *   V_ZERO() V_BCAST(x) V_LOAD(p) (aligned) V_LOADU(p) V_STOREU(p, v)
+ *   V_ZERO() V_BCAST(x) V_LOADU(p) V_STOREU(p, v)
  *   V_FMA(a, b, c) = a*b + c, one rounding   V_MUL(a, b)
  *   V_MASK(cnt)  mask of the first cnt lanes (0 <= cnt <= VW)
  *   V_MLOAD(p, m) V_MSTORE(p, m, v)  masked load (zero elsewhere) and store
@@ -25,7 +25,7 @@
         store;                                                                                \
     } while (0)
 
-static void UKR_NAME(size_t k, const ag_real *restrict a, const ag_real *restrict b,
+static void UKR_NAME(size_t k, const ag_real *restrict a, const ag_real *restrict b, size_t ldb,
                      ag_real *restrict c, size_t ldc, size_t mr, size_t nr, ag_real alpha,
                      ag_real beta)
 {
@@ -42,7 +42,7 @@ static void UKR_NAME(size_t k, const ag_real *restrict a, const ag_real *restric
     for (size_t p = 0; p < k; p++) {
         vec bv[NV];
         UNROLL_ALL
-        for (int v = 0; v < NV; v++) bv[v] = V_LOAD(b + v * VW);
+        for (int v = 0; v < NV; v++) bv[v] = V_LOADU(b + v * VW);
         UNROLL_ALL
         for (int i = 0; i < MR; i++) {
             vec av = V_BCAST(a[i]);
@@ -50,7 +50,7 @@ static void UKR_NAME(size_t k, const ag_real *restrict a, const ag_real *restric
             for (int v = 0; v < NV; v++) acc[i][v] = V_FMA(av, bv[v], acc[i][v]);
         }
         a += MR;
-        b += NR;
+        b += ldb;
     }
     vec va = V_BCAST(alpha), vb = V_BCAST(beta);
     if (mr == MR && nr == NR) {
