@@ -22,7 +22,9 @@ struct ag_tensor {
     size_t shape[AG_MAX_DIMS];
     size_t numel;
     ag_tape *tape;   /* owning tape; NULL for parameters */
-    agi_node *node;  /* producing node, NULL for leaves and unrecorded outputs */
+    agi_node *node;  /* producing node, NULL for leaves and unrecorded outputs
+                        (for a view: its base's, if gradients flow) */
+    ag_tensor *base; /* a view's underlying tensor, else NULL */
     uint32_t gen;    /* tape generation at creation */
     uint8_t ndim;
     uint8_t flags;
