@@ -100,6 +100,12 @@ typedef struct agi_profile {
     agi_profile_entry e[AGI_PROFILE_OPS];
 } agi_profile;
 
+/* ag_apply_view() for a view of a contiguous block of input 0 starting at
+ * element off, with as many elements as the shape rule gives (ag_slice
+ * along a leading axis). */
+ag_tensor *agi_apply_view_at(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                             const void *attr, size_t attr_size, size_t off);
+
 /* Allocation through the injectable allocator. */
 void *agi_alloc(size_t n);
 void agi_free(void *p, size_t n);

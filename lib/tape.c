@@ -327,20 +327,21 @@ static ag_tensor *fail_apply(ag_tape *t, const ag_op_def *op, size_t index, int 
 /* A header over x's elements: its data, and its gradient buffer and
  * producing node when gradients flow (consumers then accumulate straight
  * into x's gradient, and backward reaches x's node through the view). */
-static ag_tensor *make_view(ag_tape *t, ag_tensor *x, const size_t *shape, int nd, int grad)
+static ag_tensor *make_view(ag_tape *t, ag_tensor *x, size_t off, const size_t *shape, int nd,
+                            size_t numel, int grad)
 {
     ag_tensor *y = agi_arena_alloc(&t->arena, sizeof *y, 16);
     if (!y) {
         agi_fail(t, AG_ENOMEM, "ag_apply_view: out of memory");
         return &t->poison;
     }
-    y->data = x->data;
-    y->grad = grad ? x->grad : NULL;
+    y->data = x->data + off;
+    y->grad = grad ? x->grad + off : NULL;
     y->node = grad ? x->node : NULL;
     y->base = x->base ? x->base : x;
     if (nd)
         memcpy(y->shape, shape, (size_t)nd * sizeof(size_t));
-    y->numel = x->numel;
+    y->numel = numel;
     y->tape = t;
     y->gen = t->gen;
     y->ndim = (uint8_t)nd;
@@ -348,10 +349,11 @@ static ag_tensor *make_view(ag_tape *t, ag_tensor *x, const size_t *shape, int n
     return y;
 }
 
-/* ag_apply, or with view set ag_apply_view: validation is the same, then a
- * view shares input 0's buffers instead of getting its own. */
+/* ag_apply (view 0), a view of all of input 0 (view 1, same element count)
+ * or of a block of it from element off (view 2): validation is the same,
+ * then a view shares input 0's buffers instead of getting its own. */
 static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
-                        const void *attr, size_t attr_size, int view)
+                        const void *attr, size_t attr_size, int view, size_t off)
 {
     if (!t)
         return agi_global_poison();
@@ -417,12 +419,12 @@ static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, i
     }
 
     if (view) {
-        if (numel != in[0]->numel) {
+        if (view == 2 ? off > in[0]->numel || numel > in[0]->numel - off : numel != in[0]->numel) {
             agi_fail(t, AG_EINVAL, "ag_%s (node %zu): a view must keep the %zu elements of its input, not %zu",
                      op->name, index, in[0]->numel, numel);
             return &t->poison;
         }
-        return make_view(t, in[0], shape, nd, record);
+        return make_view(t, in[0], off, shape, nd, numel, record);
     }
 
     /* One arena block: [data | tensor header | node | inputs | attributes].
@@ -504,13 +506,19 @@ static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, i
 ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
                     const void *attr, size_t attr_size)
 {
-    return apply(t, op, in, n_in, attr, attr_size, 0);
+    return apply(t, op, in, n_in, attr, attr_size, 0, 0);
 }
 
 ag_tensor *ag_apply_view(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
                          const void *attr, size_t attr_size)
 {
-    return apply(t, op, in, n_in, attr, attr_size, 1);
+    return apply(t, op, in, n_in, attr, attr_size, 1, 0);
+}
+
+ag_tensor *agi_apply_view_at(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                             const void *attr, size_t attr_size, size_t off)
+{
+    return apply(t, op, in, n_in, attr, attr_size, 2, off);
 }
 
 /* ---- backward ---- */
