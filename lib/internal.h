@@ -22,7 +22,9 @@ struct ag_tensor {
     size_t shape[AG_MAX_DIMS];
     size_t numel;
     ag_tape *tape;   /* owning tape; NULL for parameters */
-    agi_node *node;  /* producing node, NULL for leaves and unrecorded outputs */
+    agi_node *node;  /* producing node, NULL for leaves and unrecorded outputs
+                        (for a view: its base's, if gradients flow) */
+    ag_tensor *base; /* a view's underlying tensor, else NULL */
     uint32_t gen;    /* tape generation at creation */
     uint8_t ndim;
     uint8_t flags;
@@ -97,6 +99,12 @@ typedef struct agi_profile {
     int n;
     agi_profile_entry e[AGI_PROFILE_OPS];
 } agi_profile;
+
+/* ag_apply_view() for a view of a contiguous block of input 0 starting at
+ * element off, with as many elements as the shape rule gives (ag_slice
+ * along a leading axis). */
+ag_tensor *agi_apply_view_at(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                             const void *attr, size_t attr_size, size_t off);
 
 /* Allocation through the injectable allocator. */
 void *agi_alloc(size_t n);

@@ -324,8 +324,36 @@ static ag_tensor *fail_apply(ag_tape *t, const ag_op_def *op, size_t index, int 
     return &t->poison;
 }
 
-ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
-                    const void *attr, size_t attr_size)
+/* A header over x's elements: its data, and its gradient buffer and
+ * producing node when gradients flow (consumers then accumulate straight
+ * into x's gradient, and backward reaches x's node through the view). */
+static ag_tensor *make_view(ag_tape *t, ag_tensor *x, size_t off, const size_t *shape, int nd,
+                            size_t numel, int grad)
+{
+    ag_tensor *y = agi_arena_alloc(&t->arena, sizeof *y, 16);
+    if (!y) {
+        agi_fail(t, AG_ENOMEM, "ag_apply_view: out of memory");
+        return &t->poison;
+    }
+    y->data = x->data + off;
+    y->grad = grad ? x->grad + off : NULL;
+    y->node = grad ? x->node : NULL;
+    y->base = x->base ? x->base : x;
+    if (nd)
+        memcpy(y->shape, shape, (size_t)nd * sizeof(size_t));
+    y->numel = numel;
+    y->tape = t;
+    y->gen = t->gen;
+    y->ndim = (uint8_t)nd;
+    y->flags = grad ? AGI_REQGRAD : 0;
+    return y;
+}
+
+/* ag_apply (view 0), a view of all of input 0 (view 1, same element count)
+ * or of a block of it from element off (view 2): validation is the same,
+ * then a view shares input 0's buffers instead of getting its own. */
+static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                        const void *attr, size_t attr_size, int view, size_t off)
 {
     if (!t)
         return agi_global_poison();
@@ -369,6 +397,10 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
         reqgrad |= x->flags & AGI_REQGRAD;
     }
     int record = t->recording && reqgrad && op->vjp;
+    if (view && n_in < 1) {
+        agi_fail(t, AG_EINVAL, "ag_%s (node %zu): a view needs an input", op->name, index);
+        return &t->poison;
+    }
 
     ag_opctx c = {t, op, in, NULL, attr, NULL, index, n_in, 0};
     size_t shape[AG_MAX_DIMS];
@@ -384,6 +416,15 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
         agi_fail(t, AG_EINVAL, "ag_%s (node %zu): output shape too large or ndim %d invalid",
                  op->name, index, nd);
         return &t->poison;
+    }
+
+    if (view) {
+        if (view == 2 ? off > in[0]->numel || numel > in[0]->numel - off : numel != in[0]->numel) {
+            agi_fail(t, AG_EINVAL, "ag_%s (node %zu): a view must keep the %zu elements of its input, not %zu",
+                     op->name, index, in[0]->numel, numel);
+            return &t->poison;
+        }
+        return make_view(t, in[0], off, shape, nd, numel, record);
     }
 
     /* One arena block: [data | tensor header | node | inputs | attributes].
@@ -429,6 +470,7 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
     }
     y->data = data;
     y->grad = grad;
+    y->base = NULL;
     if (nd)
         memcpy(y->shape, shape, (size_t)nd * sizeof(size_t));
     y->numel = numel;
@@ -461,6 +503,24 @@ ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n
     return y;
 }
 
+ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                    const void *attr, size_t attr_size)
+{
+    return apply(t, op, in, n_in, attr, attr_size, 0, 0);
+}
+
+ag_tensor *ag_apply_view(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                         const void *attr, size_t attr_size)
+{
+    return apply(t, op, in, n_in, attr, attr_size, 1, 0);
+}
+
+ag_tensor *agi_apply_view_at(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                             const void *attr, size_t attr_size, size_t off)
+{
+    return apply(t, op, in, n_in, attr, attr_size, 2, off);
+}
+
 /* ---- backward ---- */
 
 static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
@@ -473,7 +533,7 @@ static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
         return agi_fail(t, AG_EINVAL, "%s: output is NULL or poisoned", fn);
     if (y->tape != t || y->gen != t->gen)
         return agi_fail(t, AG_ESTATE, "%s: output was not recorded on this tape since its last reset", fn);
-    if (!y->node)
+    if (!y->node && !(y->flags & AGI_REQGRAD))
         return agi_fail(t, AG_EINVAL,
                         "%s: output does not depend on any parameter (or was computed with recording off)",
                         fn);
@@ -493,8 +553,12 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
         }
     }
     t->swept = 1;
+    /* Added, not stored: y may be a view of a parameter, whose gradient
+     * accumulates (a recorded output's buffer is zero here). */
     for (size_t i = 0; i < y->numel; i++)
-        y->grad[i] = dy ? dy[i] : (ag_real)1;
+        y->grad[i] += dy ? dy[i] : (ag_real)1;
+    if (!y->node)
+        return AG_OK; /* a view of a parameter: nothing to walk */
     y->node->live = 1;
 
     for (agi_node *n = y->node; n; n = n->prev) {
@@ -569,7 +633,9 @@ int ag_tape_dot(const ag_tape *t, FILE *f)
         fprintf(f, "  t%p [shape=box, label=\"%s #%zu\\n%s\"];\n", (const void *)n->out, n->op->name,
                 n->index, s);
         for (int i = 0; i < n->n_in; i++) {
-            const ag_tensor *x = n->in[i];
+            /* a view stands for the tensor it shows */
+            const ag_tensor *x = n->in[i]->node ? n->in[i]->node->out
+                                 : n->in[i]->base ? n->in[i]->base : n->in[i];
             if (!x->node)
                 dot_leaf(f, x); /* a leaf may be listed more than once: DOT merges them */
             fprintf(f, "  t%p -> t%p;\n", (const void *)x, (const void *)n->out);

@@ -93,14 +93,51 @@ static void max_vjp_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
         gx[i] += x[i] == y[i * s[2]] ? gy[i * s[3]] * inv[i * s[2]] : 0;
 }
 
+/* The common layout, x [outer, r, inner] reduced over r with inner > 1
+ * (pooling windows, reductions over a middle axis): whole rows of inner
+ * values at a time, in loops the compiler vectorises. */
+static void max_block(const ag_real *restrict x, ag_real *restrict y, ag_real *restrict inv,
+                      size_t outer, size_t r, size_t inner)
+{
+    for (size_t o = 0; o < outer; o++, x += r * inner, y += inner, inv += inner) {
+        for (size_t i = 0; i < inner; i++) y[i] = x[i];
+        for (size_t j = 1; j < r; j++)
+            for (size_t i = 0; i < inner; i++) y[i] = pick(x[j * inner + i], y[i]);
+        for (size_t i = 0; i < inner; i++) inv[i] = 0;
+        for (size_t j = 0; j < r; j++)
+            for (size_t i = 0; i < inner; i++) inv[i] += x[j * inner + i] == y[i];
+        for (size_t i = 0; i < inner; i++) inv[i] = inv[i] > 0 ? 1 / inv[i] : 0;
+    }
+}
+
+static void max_block_vjp(ag_real *restrict gx, const ag_real *restrict x,
+                          const ag_real *restrict y, const ag_real *restrict gy,
+                          const ag_real *restrict inv, size_t outer, size_t r, size_t inner)
+{
+    for (size_t o = 0; o < outer; o++) {
+        const ag_real *yo = y + o * inner, *go = gy + o * inner, *vo = inv + o * inner;
+        for (size_t j = 0; j < r; j++) {
+            size_t base = (o * r + j) * inner;
+            for (size_t i = 0; i < inner; i++) {
+                ag_real w = go[i] * vo[i]; /* unconditional: the select then vectorises */
+                gx[base + i] += x[base + i] == yo[i] ? w : 0;
+            }
+        }
+    }
+}
+
 static void max_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    size_t keep[AG_MAX_DIMS];
+    size_t keep[AG_MAX_DIMS], outer, r, inner;
     agi_reduce_keepshape(c, keep);
     ag_real *inv = ag_save_alloc(c, y.len * sizeof *inv);
     if (!inv)
         return;
+    if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
+        max_block(x.x, y.x, inv, outer, r, inner);
+        return;
+    }
     for (size_t i = 0; i < y.len; i++)
         y.x[i] = -(ag_real)INFINITY;
     ag_real *b1[2] = {y.x, x.x};
@@ -118,7 +155,11 @@ static void max_forward(ag_opctx *c)
 static void max_vjp(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c), gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
-    size_t keep[AG_MAX_DIMS];
+    size_t keep[AG_MAX_DIMS], outer, r, inner;
+    if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
+        max_block_vjp(gx.x, x.x, y.x, gy.x, ag_saved(c), outer, r, inner);
+        return;
+    }
     agi_reduce_keepshape(c, keep);
     max_bwd b = {y.x, ag_saved(c)};
     ag_real *base[4] = {gx.x, x.x, y.x, gy.x};

@@ -1,5 +1,8 @@
 /* y = x with a new shape of the same numel (row-major order kept)
- * VJP: gx += gy   (same elements, same order) */
+ * VJP: gx += gy   (same elements, same order)
+ * ag_reshape() makes a view (ag_apply_view: no copy, the gradient lands in
+ * x's buffer directly); ag_apply(&ag_op_reshape, ...) runs the callbacks
+ * below, which define the same map. */
 #include <string.h>
 #include "util.h"
 
@@ -57,5 +60,5 @@ const ag_op_def ag_op_reshape = {.name = "reshape", .n_in = 1, .shape = reshape_
 ag_tensor *ag_reshape(ag_tape *t, ag_tensor *x, const size_t *shape, int ndim)
 {
     agi_shape_attr a = agi_shape_attr_make(shape, ndim);
-    return ag_apply(t, &ag_op_reshape, &x, 1, &a, sizeof a);
+    return ag_apply_view(t, &ag_op_reshape, &x, 1, &a, sizeof a);
 }

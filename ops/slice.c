@@ -3,6 +3,8 @@
  * contiguous block of len * inner elements per o.
  * VJP: gx[o, start + j, :] += gy[o, j, :] */
 #include <string.h>
+#include <stddef.h>
+#include "internal.h"
 #include "util.h"
 
 typedef struct slice_attr {
@@ -63,8 +65,38 @@ static void slice_vjp(ag_opctx *c)
 const ag_op_def ag_op_slice = {.name = "slice", .n_in = 1, .shape = slice_shape,
                                .forward = slice_forward, .vjp = slice_vjp};
 
+/* Where the slice is one contiguous block of x (every axis before `axis`
+ * has size 1, or the whole axis is taken), its first element; else -1.
+ * Invalid arguments give -1 too: the shape rule then reports them. */
+static ptrdiff_t block_start(const ag_tensor *x, int axis, size_t start, size_t len)
+{
+    if (ag_is_poisoned(x))
+        return -1;
+    int nd = ag_ndim(x);
+    axis = axis < 0 ? axis + nd : axis;
+    if (axis < 0 || axis >= nd)
+        return -1;
+    size_t dim = ag_dim(x, axis);
+    if (start > dim || len > dim - start)
+        return -1;
+    if (len == dim && start == 0)
+        return 0;
+    for (int d = 0; d < axis; d++)
+        if (ag_dim(x, d) != 1)
+            return -1;
+    size_t inner = 1;
+    for (int d = axis + 1; d < nd; d++)
+        inner *= ag_dim(x, d);
+    return (ptrdiff_t)(start * inner);
+}
+
 ag_tensor *ag_slice(ag_tape *t, ag_tensor *x, int axis, size_t start, size_t len)
 {
     slice_attr a = {axis, start, len};
+    /* A contiguous block is a view (no copy; gradients land in x's buffer);
+     * ag_apply(&ag_op_slice, ...) always runs the callbacks above. */
+    ptrdiff_t off = block_start(x, axis, start, len);
+    if (off >= 0)
+        return agi_apply_view_at(t, &ag_op_slice, &x, 1, &a, sizeof a, (size_t)off);
     return ag_apply(t, &ag_op_slice, &x, 1, &a, sizeof a);
 }

@@ -1,5 +1,6 @@
 /* y = x     VJP: none (the op has no vjp, so its output never requires a
- * gradient and nothing flows back to x through it) */
+ * gradient and nothing flows back to x through it)
+ * ag_stop_gradient() makes a view sharing x's data (ag_apply_view). */
 #include <string.h>
 #include "util.h"
 
@@ -15,5 +16,5 @@ const ag_op_def ag_op_stop_gradient = {.name = "stop_gradient", .n_in = 1,
 
 ag_tensor *ag_stop_gradient(ag_tape *t, ag_tensor *x)
 {
-    return ag_apply(t, &ag_op_stop_gradient, &x, 1, NULL, 0);
+    return ag_apply_view(t, &ag_op_stop_gradient, &x, 1, NULL, 0);
 }

@@ -233,6 +233,31 @@ size_t agi_reduce_keepshape(ag_opctx *c, size_t *keep)
     return count;
 }
 
+int agi_reduce_block(ag_opctx *c, size_t *outer, size_t *r, size_t *inner)
+{
+    size_t keep[AG_MAX_DIMS];
+    ag_view x = ag_in(c, 0);
+    agi_reduce_keepshape(c, keep);
+    int first = -1, last = -1;
+    for (int d = 0; d < x.ndim; d++) {
+        if (keep[d] == x.shape[d])
+            continue; /* kept, or reduced with size 1: either way neutral */
+        if (first < 0)
+            first = d;
+        else
+            for (int e = last + 1; e < d; e++)
+                if (x.shape[e] != 1)
+                    return 0; /* a kept axis between two reduced ones */
+        last = d;
+    }
+    if (first < 0)
+        return 0;
+    *outer = agi_prod(x.shape, 0, first);
+    *r = agi_prod(x.shape, first, last + 1);
+    *inner = agi_prod(x.shape, last + 1, x.ndim);
+    return 1;
+}
+
 static void badd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {
     ag_real scale = *(const ag_real *)ud;

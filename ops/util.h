@@ -42,6 +42,11 @@ int agi_reduce_shape(ag_opctx *c, size_t *out, int *nd);
  * the number of input elements that fold into each output element. */
 size_t agi_reduce_keepshape(ag_opctx *c, size_t *keep);
 
+/* When the reduced axes of size > 1 are adjacent, x is [outer, r, inner]
+ * with the middle block reduced: sets the three sizes and returns 1 (the
+ * output is then [outer, inner]); returns 0 otherwise. */
+int agi_reduce_block(ag_opctx *c, size_t *outer, size_t *r, size_t *inner);
+
 /* Broadcast g (shape gshape) against x's shape (xshape) and add to dx:
  * dx[i] += scale * g[broadcast index of i]. */
 void agi_broadcast_add(ag_real *dx, const size_t *xshape, int xnd, const ag_real *g,

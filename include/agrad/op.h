@@ -65,6 +65,31 @@ typedef struct ag_op_def {
 AG_API ag_tensor *ag_apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
                            const void *attr, size_t attr_size);
 
+/**
+ * @brief  Apply an op whose output is its input 0's elements in the same
+ *         row-major order under a new shape (a reshape, a squeeze, y = x):
+ *         validation is ag_apply()'s, shape rule included, but the output
+ *         shares input 0's data instead of being computed, and, when the op
+ *         has a `vjp` and input 0 needs a gradient, shares its gradient
+ *         buffer too, so the consumers' VJPs accumulate straight into input
+ *         0's gradient. Neither `forward` nor `vjp` is called and no node is
+ *         recorded; both callbacks must still define the op, as ag_apply()
+ *         on the same definition runs them (the copying path).
+ *         Consequences: writing into the view's data writes into input 0;
+ *         ag_grad() of a view is its input's gradient buffer (the sum over
+ *         all of the input's uses, not only the view's), and NULL for a view
+ *         of a parameter (read the parameter's).
+ * @param  t          Tape that owns the view.
+ * @param  op         The op's definition (the shape rule must keep the element count).
+ * @param  in         @p n_in input tensors; the view is of in[0].
+ * @param  n_in       Number of inputs (>= 1).
+ * @param  attr       Attributes for the shape rule; may be NULL.
+ * @param  attr_size  Size of @p attr in bytes.
+ * @return The view, owned by @p t; a poisoned tensor on error, as ag_apply().
+ */
+AG_API ag_tensor *ag_apply_view(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
+                                const void *attr, size_t attr_size);
+
 /** @brief Number of inputs of the node. */
 AG_API int ag_n_in(const ag_opctx *c);
 

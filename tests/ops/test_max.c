@@ -65,6 +65,29 @@ Test(max, ties_share_gradient)
     ag_param_free(p);
 }
 
+/* The same over a middle axis (x [outer, r, inner], the pooling layout,
+ * which has its own loops): ties, a NaN and a single maximum per column. */
+Test(max, ties_share_gradient_middle_axis)
+{
+    ag_tensor *p = ag_param_new(AG_SHAPE(2, 3, 3));
+    /* image 0 columns: {2,2,2} three-way, {0,5,5} two-way, {7,1,2} single;
+     * image 1 columns: {1,NaN,0} NaN, {4,4,-1} two-way, {-3,-2,-9} single */
+    ag_real v[18] = {2, 0, 7, 2, 5, 1, 2, 5, 2, 1, 4, -3, NAN, 4, -2, 0, -1, -9};
+    memcpy(ag_data(p), v, sizeof v);
+    ag_tape *t = ag_tape_new();
+    ag_tensor *m = ag_max(t, p, (int[]){1}, 1, 0);
+    cr_assert_eq(ag_ndim(m), 2);
+    cr_assert(isnan(ag_data(m)[3]));
+    assert_close(ag_data(m), (double[]){2, 5, 7}, 3, TOL);
+    assert_close(ag_data(m) + 4, (double[]){4, -2}, 2, TOL);
+    ag_real dy[6] = {3, 10, 4, 8, 6, 2};
+    cr_assert_eq(ag_backward_with(t, m, dy), AG_OK, "%s", ag_tape_errmsg(t));
+    double want[18] = {1, 0, 4, 1, 5, 0, 1, 5, 0, 0, 3, 0, 0, 3, 2, 0, 0, 0};
+    assert_close(ag_grad(p), want, 18, TOL);
+    ag_tape_free(t);
+    ag_param_free(p);
+}
+
 static ag_tensor *P[1];
 static int AX[2];
 static int NAX, KEEP;

@@ -1,4 +1,5 @@
 #include "ops/movement.h"
+#include "../../ops/util.h"
 
 Test(reshape, forward_and_infer)
 {
@@ -181,5 +182,74 @@ Test(permute, errors)
     x = ag_tensor_new(t, AG_SHAPE(2, 3));
     ag_transpose(t, x, 0, 2);
     assert_tape_error(t, AG_EINVAL, "ag_transpose (node 0): axes 0 and 2: out of range for x[2,3]");
+    ag_tape_free(t);
+}
+
+/* ag_reshape is a view: it shares x's data and, when gradients flow, x's
+ * gradient buffer; ag_apply on the same definition copies. Both give the
+ * same values and the same gradients. */
+Test(reshape, view_and_copy_agree)
+{
+    ag_tensor *p = param_rand(AG_SHAPE(2, 3, 4), -1, 1, 35);
+    ag_real gv[24], gc[24];
+    for (int copy = 0; copy < 2; copy++) {
+        ag_tape *t = ag_tape_new();
+        ag_param_zero_grad(p);
+        ag_tensor *h = ag_tanh(t, p);
+        agi_shape_attr a = agi_shape_attr_make(AG_SHAPE(4, 6));
+        ag_tensor *y = copy ? ag_apply(t, &ag_op_reshape, &h, 1, &a, sizeof a)
+                            : ag_reshape(t, h, AG_SHAPE(4, 6));
+        cr_assert_eq(ag_dim(y, 0), 4);
+        cr_assert_eq(ag_data(y) == ag_data(h), !copy, "a view shares, a copy does not");
+        for (int i = 0; i < 24; i++)
+            cr_assert_eq(ag_data(y)[i], ag_data(h)[i]);
+        /* the slice makes the order of the elements matter */
+        ag_tensor *l = ag_sum_all(t, ag_mul(t, ag_slice(t, y, 1, 0, 5), ag_slice(t, y, 1, 1, 5)));
+        cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+        memcpy(copy ? gc : gv, ag_grad(p), sizeof gv);
+        cr_assert_eq(ag_tape_nodes(t), copy ? 6u : 5u, "the view records no node");
+        ag_tape_free(t);
+    }
+    for (int i = 0; i < 24; i++)
+        cr_assert_eq(gv[i], gc[i], "gradient %d: view %g, copy %g", i, (double)gv[i], (double)gc[i]);
+    ag_param_free(p);
+}
+
+/* A view of a parameter: the loss may be one, and its gradient accumulates
+ * into the parameter's; a view of a view still reaches the base. */
+Test(reshape, view_of_parameter)
+{
+    ag_tensor *p = ag_param_new(AG_SHAPE(1, 1));
+    ag_data(p)[0] = 3;
+    ag_grad(p)[0] = 0.5;
+    ag_tape *t = ag_tape_new();
+    ag_tensor *v = ag_reshape(t, ag_reshape(t, p, AG_SHAPE(1)), NULL, 0);
+    cr_assert(ag_requires_grad(v));
+    cr_assert_null(ag_grad(v), "a view of a parameter has no gradient of its own");
+    cr_assert_eq(ag_backward(t, v), AG_OK, "%s", ag_tape_errmsg(t));
+    cr_assert_eq(ag_grad(p)[0], (ag_real)1.5, "dv/dp = 1, added to the 0.5 already there");
+    /* a second sweep adds again, as for any use of a parameter */
+    cr_assert_eq(ag_backward(t, v), AG_OK);
+    cr_assert_eq(ag_grad(p)[0], (ag_real)2.5);
+    ag_tape_free(t);
+    ag_param_free(p);
+}
+
+/* ag_apply_view refuses a shape rule that changes the element count. */
+static int grow_shape(ag_opctx *c, size_t *out, int *nd)
+{
+    out[0] = ag_in(c, 0).len + 1;
+    *nd = 1;
+    return 0;
+}
+static void grow_fwd(ag_opctx *c) { (void)c; }
+static const ag_op_def grow = {.name = "grow", .n_in = 1, .shape = grow_shape, .forward = grow_fwd};
+
+Test(reshape, view_must_keep_numel)
+{
+    ag_tape *t = ag_tape_new();
+    ag_tensor *x = ag_tensor_new(t, AG_SHAPE(2, 3));
+    cr_assert(ag_is_poisoned(ag_apply_view(t, &grow, &x, 1, NULL, 0)));
+    assert_tape_error(t, AG_EINVAL, "ag_grow (node 0): a view must keep the 6 elements of its input, not 7");
     ag_tape_free(t);
 }

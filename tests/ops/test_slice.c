@@ -121,3 +121,36 @@ Test(pad, errors)
     assert_tape_error(t, AG_EINVAL, "padding of axis 1 too large for x[2,3]");
     ag_tape_free(t);
 }
+
+/* A slice that is one contiguous block (leading axes of size 1, or the
+ * whole axis) is a view of x; the others, and ag_apply on the op, copy.
+ * Values and gradients are the same either way. */
+Test(slice, view_and_copy_agree)
+{
+    ag_tensor *p = param_rand(AG_SHAPE(1, 5, 3), -1, 1, 36);
+    ag_real g[2][15];
+    for (int copy = 0; copy < 2; copy++) {
+        ag_tape *t = ag_tape_new();
+        ag_param_zero_grad(p);
+        ag_tensor *h = ag_tanh(t, p), *l = NULL;
+        for (size_t i = 0; i + 2 <= 5; i++) {
+            struct { int axis; size_t start, len; } a = {1, i, 2};
+            ag_tensor *s = copy ? ag_apply(t, &ag_op_slice, &h, 1, &a, sizeof a)
+                                : ag_slice(t, h, 1, i, 2);
+            cr_assert_eq(ag_data(s) == ag_data(h) + 3 * i, !copy);
+            ag_tensor *q = ag_sum_all(t, ag_mul(t, s, ag_scalar(t, (ag_real)(i + 1))));
+            l = l ? ag_add(t, l, ag_mul(t, q, q)) : ag_mul(t, q, q);
+        }
+        /* not contiguous: a copy even through ag_slice */
+        ag_tensor *cols = ag_slice(t, h, 2, 1, 2);
+        cr_assert(ag_data(cols) < ag_data(h) || ag_data(cols) >= ag_data(h) + 15);
+        l = ag_add(t, l, ag_sum_all(t, cols));
+        cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+        memcpy(g[copy], ag_grad(p), sizeof g[copy]);
+        ag_tape_free(t);
+    }
+    for (int i = 0; i < 15; i++)
+        cr_assert_float_eq(g[0][i], g[1][i], 1e-6, "gradient %d: view %g, copy %g", i,
+                           (double)g[0][i], (double)g[1][i]);
+    ag_param_free(p);
+}
