@@ -140,11 +140,37 @@ void agi_bcast_loop(int nops, ag_real *const *base, const size_t *const *shapes,
     }
 }
 
+/* Sum of n contiguous values in 16 interleaved partial sums (a fixed
+ * order: the loop vectorises and the result does not depend on threads). */
+static ag_real sum_run(const ag_real *g, size_t n)
+{
+    enum { L = 16 };
+    ag_real part[L] = {0}, sum = 0;
+    size_t i = 0;
+    for (; i + L <= n; i += L)
+        for (int k = 0; k < L; k++) part[k] += g[i + k];
+    for (int k = 0; k < L; k++) sum += part[k];
+    for (; i < n; i++) sum += g[i];
+    return sum;
+}
+
+static void add_to(ag_real *restrict dst, const ag_real *restrict g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] += g[i];
+}
+
 static void acc_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {
     (void)ud;
     ag_real *dst = p[0];
     const ag_real *g = p[1];
+    if (s[1] == 1 && s[0] <= 1) { /* the common cases, vectorised */
+        if (s[0] == 0)
+            dst[0] += sum_run(g, n);
+        else
+            add_to(dst, g, n);
+        return;
+    }
     if (s[0] == 0) {
         ag_real sum = 0;
         for (size_t i = 0; i < n; i++)

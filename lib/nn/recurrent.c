@@ -10,16 +10,18 @@
  *          n = tanh(W_in x + b_in + r (W_hn h + b_hn)),  h' = (1 - z) n + z h
  *
  * Speed: the input projection x W_ihᵀ + b of all time steps is one matrix
- * product over [batch * time, in] before the loop; a step then costs one
- * matrix product with W_hh and a handful of elementwise ops on one
- * [batch, G H] tensor cut into gate blocks by slices. For Elman and LSTM
- * b_hh is folded into that projection, since it only ever adds to it; the
- * GRU keeps b_hn inside r (W_hn h + b_hn).
+ * product over [time * batch, in] before the loop; a step then costs one
+ * matrix product with W_hh and a handful of elementwise ops. For Elman and
+ * LSTM b_hh is folded into that projection, since it only ever adds to it;
+ * the GRU keeps b_hn inside r (W_hn h + b_hn).
  *
- * Inside the sequence loop tensors keep a time axis of size 1 ([B, 1, .]), so
- * a step's input is a slice of the projection and the outputs join along
- * time with one concat at the end; the cell API runs the same step on
- * [B, .] tensors. */
+ * Layout: the weights are seen (as views, no copy) as [G, H, in] and
+ * [G, H, H], so the products come out gate-major, [G, batch, H]: each gate
+ * block is then a contiguous slice, a view, and a step copies nothing to cut
+ * its gates apart. The projection of all steps is [G, time * batch, H] (x
+ * taken time-major); step i reads its [G, batch, H] block of it. States are
+ * [batch, H]; the outputs of the steps are stacked along time at the end.
+ */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,50 +130,59 @@ int ag_rnn_init(ag_rnn *r, ag_rnn_mode mode, size_t input_size, size_t hidden_si
 
 /* ---- one step ---- */
 
-/* The len entries from start along the last axis (the gate blocks). */
-static ag_tensor *block(ag_tape *t, ag_tensor *z, size_t start, size_t len)
+/* Gate k of a gate-major [G, B, H] tensor, as [B, H] (a view). */
+static ag_tensor *gate(ag_tape *t, ag_tensor *z, size_t k)
 {
-    return ag_slice(t, z, ag_ndim(z) - 1, start, len);
+    return ag_reshape(t, ag_slice(t, z, 0, k, 1), AG_SHAPE(ag_dim(z, 1), ag_dim(z, 2)));
 }
 
-/* Input projection x W_ihᵀ + b_ih, plus b_hh where it simply adds (Elman, LSTM). */
+/* A [G H, ...] parameter seen as [G, H, ...] (a view). */
+static ag_tensor *by_gate(ag_tape *t, const ag_rnn *r, ag_tensor *w)
+{
+    size_t G = (size_t)gates(r->mode), H = r->hidden_size;
+    if (ag_ndim(w) == 1)
+        return ag_reshape(t, w, AG_SHAPE(G, 1, H));
+    return ag_reshape(t, w, AG_SHAPE(G, H, ag_dim(w, 1)));
+}
+
+/* Input projection x W_ihᵀ + b_ih, plus b_hh where it simply adds (Elman,
+ * LSTM), for x [M, in]: [G, M, H]. */
 static ag_tensor *in_proj(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *x)
 {
     ag_tensor *b = r->mode == AG_RNN_GRU ? p->b_ih : ag_add(t, p->b_ih, p->b_hh);
-    return ag_linear(t, x, p->w_ih, b);
+    ag_tensor *y = ag_matmul_t(t, x, by_gate(t, r, p->w_ih), 0, 1);
+    return ag_add(t, y, by_gate(t, r, b));
 }
 
-/* Advance s by one step given the input projection xp (from in_proj) of the
- * same leading shape as s->h, which must be set (and s->c for the LSTM). */
+/* Advance s by one step given the input projection xp [G, B, H] (from
+ * in_proj); s->h, and s->c for the LSTM, are set, [B, H]. */
 static void step(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *xp,
                  ag_rnn_state *s)
 {
-    size_t H = r->hidden_size;
-    ag_tensor *hw = ag_matmul_t(t, s->h, p->w_hh, 0, 1); /* h W_hhᵀ */
+    ag_tensor *hw = ag_matmul_t(t, s->h, by_gate(t, r, p->w_hh), 0, 1); /* h W_hhᵀ, [G, B, H] */
     switch (r->mode) {
     case AG_RNN_TANH:
-        s->h = ag_tanh(t, ag_add(t, xp, hw));
+        s->h = gate(t, ag_tanh(t, ag_add(t, xp, hw)), 0);
         break;
     case AG_RNN_RELU:
-        s->h = ag_relu(t, ag_add(t, xp, hw));
+        s->h = gate(t, ag_relu(t, ag_add(t, xp, hw)), 0);
         break;
     case AG_RNN_LSTM: {
         /* One sigmoid over all four blocks (g's share is unused): fewer nodes
          * than one per gate, for a quarter more of cheap elementwise work. */
         ag_tensor *z = ag_add(t, xp, hw);
         ag_tensor *sg = ag_sigmoid(t, z);
-        ag_tensor *i = block(t, sg, 0, H), *f = block(t, sg, H, H);
-        ag_tensor *g = ag_tanh(t, block(t, z, 2 * H, H)), *o = block(t, sg, 3 * H, H);
+        ag_tensor *i = gate(t, sg, 0), *f = gate(t, sg, 1);
+        ag_tensor *g = ag_tanh(t, gate(t, z, 2)), *o = gate(t, sg, 3);
         s->c = ag_add(t, ag_mul(t, f, s->c), ag_mul(t, i, g)); /* c' = f c + i g */
         s->h = ag_mul(t, o, ag_tanh(t, s->c));                 /* h' = o tanh(c') */
         break;
     }
     case AG_RNN_GRU: {
-        ag_tensor *hp = ag_add(t, hw, p->b_hh);         /* W_hh h + b_hh */
-        ag_tensor *sg = ag_sigmoid(t, ag_add(t, xp, hp)); /* r, z (n's share unused) */
-        ag_tensor *rg = block(t, sg, 0, H), *zg = block(t, sg, H, H);
-        ag_tensor *n = ag_tanh(t, ag_add(t, block(t, xp, 2 * H, H),
-                                         ag_mul(t, rg, block(t, hp, 2 * H, H))));
+        ag_tensor *hp = ag_add(t, hw, by_gate(t, r, p->b_hh)); /* W_hh h + b_hh */
+        ag_tensor *sg = ag_sigmoid(t, ag_add(t, xp, hp));     /* r, z (n's share unused) */
+        ag_tensor *rg = gate(t, sg, 0), *zg = gate(t, sg, 1);
+        ag_tensor *n = ag_tanh(t, ag_add(t, gate(t, xp, 2), ag_mul(t, rg, gate(t, hp, 2))));
         /* h' = (1 - z) n + z h = n + z (h - n) */
         s->h = ag_add(t, n, ag_mul(t, zg, ag_sub(t, s->h, n)));
         break;
@@ -229,30 +240,26 @@ static int check_state(ag_tape *t, const ag_tensor *h, size_t B, size_t H, int l
     return -1;
 }
 
-/* Mask [B, 1, 1] of the sequences still running at step i: 1 if i < lengths[b]. */
+/* Mask [B, 1] of the sequences still running at step i: 1 if i < lengths[b]. */
 static ag_tensor *running(ag_tape *t, const int64_t *lengths, size_t B, size_t i)
 {
-    ag_tensor *m = ag_tensor_new(t, AG_SHAPE(B, 1, 1));
+    ag_tensor *m = ag_tensor_new(t, AG_SHAPE(B, 1));
     ag_real *d = ag_data(m);
     if (!ag_is_poisoned(m))
         for (size_t b = 0; b < B; b++) d[b] = (int64_t)i < lengths[b];
     return m;
 }
 
-/* A state member [B, H] (or NULL: zeros) as the [B, 1, H] the loop carries. */
-static ag_tensor *as_step_state(ag_tape *t, ag_tensor *h, size_t B, size_t H)
-{
-    return h ? ag_reshape(t, h, AG_SHAPE(B, 1, H)) : ag_tensor_new(t, AG_SHAPE(B, 1, H));
-}
-
-/* One layer over time. xs [B, T, in]; st is the initial state as [B, 1, H]
- * tensors (set), and receives the final one. Returns [B, T, H]. */
+/* One layer over time. xs [B, T, in]; st is the initial state ([B, H]
+ * tensors, set) and receives the final one. Returns [B, T, H]. */
 static ag_tensor *run_layer(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *xs,
                             const int64_t *lengths, size_t steps_needed, ag_tensor **outs,
                             ag_rnn_state *st)
 {
     size_t B = ag_dim(xs, 0), T = ag_dim(xs, 1), H = r->hidden_size;
-    ag_tensor *xp = in_proj(t, r, p, xs); /* [B, T, G H], one matrix product */
+    /* time-major rows, so that step i's inputs are rows [i B, (i + 1) B) */
+    ag_tensor *xt = ag_reshape(t, ag_transpose(t, xs, 0, 1), AG_SHAPE(T * B, ag_dim(xs, 2)));
+    ag_tensor *xp = in_proj(t, r, p, xt); /* [G, T B, H], one matrix product */
     ag_tensor *zero = ag_scalar(t, 0);
     ag_tensor *idle = NULL; /* zero output of a step every sequence has finished */
     size_t all_running = T;
@@ -262,11 +269,11 @@ static ag_tensor *run_layer(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, 
                 all_running = (size_t)lengths[b];
     for (size_t i = 0; i < T; i++) {
         if (i >= steps_needed) {
-            outs[i] = idle ? idle : (idle = ag_tensor_new(t, AG_SHAPE(B, 1, H)));
+            outs[i] = idle ? idle : (idle = ag_tensor_new(t, AG_SHAPE(B, H)));
             continue;
         }
         ag_rnn_state prev = *st;
-        step(t, r, p, ag_slice(t, xp, 1, i, 1), st);
+        step(t, r, p, ag_slice(t, xp, 1, i * B, B), st);
         outs[i] = st->h;
         if (i >= all_running) {
             /* Finished sequences keep their state and output zeros; where()
@@ -278,7 +285,7 @@ static ag_tensor *run_layer(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, 
                 st->c = ag_where(t, m, st->c, prev.c);
         }
     }
-    return ag_concat(t, outs, (int)T, 1);
+    return ag_stack(t, outs, (int)T, 1);
 }
 
 ag_tensor *ag_rnn_forward(ag_tape *t, const ag_rnn *r, ag_tensor *x, const int64_t *lengths,
@@ -319,17 +326,17 @@ ag_tensor *ag_rnn_forward(ag_tape *t, const ag_rnn *r, ag_tensor *x, const int64
     }
     ag_tensor *y = x;
     for (int l = 0; l < r->num_layers; l++) {
-        /* States travel as [B, 1, H] inside the loop (see the top comment). */
         ag_rnn_state st = {NULL, NULL};
         if (h0)
             st = h0[l];
-        st.h = as_step_state(t, st.h, B, H);
-        if (r->mode == AG_RNN_LSTM)
-            st.c = as_step_state(t, st.c, B, H);
+        if (!st.h)
+            st.h = ag_tensor_new(t, AG_SHAPE(B, H));
+        if (r->mode == AG_RNN_LSTM && !st.c)
+            st.c = ag_tensor_new(t, AG_SHAPE(B, H));
         y = run_layer(t, r, &r->layer[l], y, lengths, steps_needed, outs, &st);
         if (hn) {
-            hn[l].h = ag_reshape(t, st.h, AG_SHAPE(B, H));
-            hn[l].c = r->mode == AG_RNN_LSTM ? ag_reshape(t, st.c, AG_SHAPE(B, H)) : NULL;
+            hn[l].h = st.h;
+            hn[l].c = r->mode == AG_RNN_LSTM ? st.c : NULL;
         }
     }
     agi_free(outs, T * sizeof *outs);
