@@ -9,9 +9,11 @@
  * Boxes are ops (name, node index, output shape), blue ellipses are
  * parameters (with their PyTorch names, lstm.weight_ih_l0...), notes are
  * constants. The graph shows the two input projections and their sum (the
- * four gate blocks i, f, g, o side by side), one sigmoid over all of it and
- * the slices that pick i, f and o, the g block through tanh, then
- * c' = f c + i g and h' = o tanh(c').
+ * four gate blocks i, f, g, o as one gate-major [4, batch, H] tensor), one
+ * sigmoid over all of it, the g block through tanh, then c' = f c + i g and
+ * h' = o tanh(c'). The gates are views of blocks of that tensor: a view
+ * records no node, so its consumers hang straight off the sigmoid (or the
+ * sum, for g).
  */
 #include <stdio.h>
 #include <stdlib.h>

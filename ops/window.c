@@ -81,15 +81,20 @@ static void fill(ag_real *x, size_t n, ag_real v)
     for (size_t i = 0; i < n; i++) x[i] = v;
 }
 
-/* dst[i] = src[i s] (or +=), i < n */
-static void copy_run(ag_real *dst, const ag_real *src, size_t n, size_t s, int acc)
+/* dst[i] = src[i s] (or +=), i < n. Runs are one image row (tens of
+ * values): plain loops the compiler vectorises beat a call to memcpy, and
+ * stride 2 (2x2 pooling) gets its own loop with a constant stride. */
+static void copy_run(ag_real *restrict dst, const ag_real *restrict src, size_t n, size_t s,
+                     int acc)
 {
     if (acc && s == 1)
         for (size_t i = 0; i < n; i++) dst[i] += src[i];
     else if (acc)
         for (size_t i = 0; i < n; i++) dst[i] += src[i * s];
     else if (s == 1)
-        memcpy(dst, src, n * sizeof *dst);
+        for (size_t i = 0; i < n; i++) dst[i] = src[i];
+    else if (s == 2)
+        for (size_t i = 0; i < n; i++) dst[i] = src[2 * i];
     else
         for (size_t i = 0; i < n; i++) dst[i] = src[i * s];
 }
