@@ -485,28 +485,28 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
                           B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta, C + j0, g->ldc);
             continue;
         }
+        /* op(B) read in place: its whole panels; the last, partial one is
+         * packed */
+        size_t jp = g->tb ? j0 : j0 + (j1 - j0) / NR * NR;
         for (size_t pc = 0; pc < k; pc += g->kc) {
             size_t kc = k - pc < g->kc ? k - pc : g->kc;
             ag_real beta = pc == 0 ? g->beta : 1;
-            if (g->tb)
-                pack_b(g, B, j0, j1, pc, kc, bp);
-            /* MC rows of A at a time stay in L2 while a panel of B, in L1,
-             * meets each of their micro-panels. */
-            for (size_t ic = 0; ic < g->m; ic += K->mc) {
-                size_t ic1 = g->m - ic < K->mc ? g->m : ic + K->mc;
+            if (jp < j1)
+                pack_b(g, B, jp, j1, pc, kc, bp);
+            /* Along rows of tiles: C streams row by row (with small k its
+             * loads and stores are most of the work), the micro-panel of A
+             * stays in L1 and the block of B in L2. */
+            for (size_t i = 0; i < g->m; i += MR) {
+                size_t mr = g->m - i < MR ? g->m - i : MR;
+                const ag_real *a = g->ap + i * k + pc * MR;
                 for (size_t j = j0; j < j1; j += NR) {
-                    size_t nr = j1 - j < NR ? j1 - j : NR, ldb = NR;
-                    const ag_real *b = bp + (j - j0) * kc;
-                    if (!g->tb && nr == NR) {
-                        b = B + pc * g->ldb + j;
-                        ldb = g->ldb;
-                    } else if (!g->tb) {
-                        pack_b(g, B, j, j1, pc, kc, bp);
-                        b = bp;
-                    }
-                    for (size_t i = ic; i < ic1; i += MR)
-                        K->ukr(kc, g->ap + i * k + pc * MR, b, ldb, C + i * g->ldc + j, g->ldc,
-                               ic1 - i < MR ? ic1 - i : MR, nr, g->alpha, beta);
+                    size_t nr = j1 - j < NR ? j1 - j : NR;
+                    if (j < jp)
+                        K->ukr(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc,
+                               mr, nr, g->alpha, beta);
+                    else
+                        K->ukr(kc, a, bp + (j - jp) * kc, NR, C + i * g->ldc + j, g->ldc, mr,
+                               nr, g->alpha, beta);
                 }
             }
         }

@@ -35,7 +35,17 @@ static void UKR_NAME(size_t k, const ag_real *restrict a, const ag_real *restric
         UNROLL_ALL
         for (int v = 0; v < NV; v++) acc[i][v] = V_ZERO();
     }
-    for (int i = 0; i < MR; i++) __builtin_prefetch(c + (size_t)i * ldc, 1);
+    /* The lines of this tile's rows of C, and of the next tile along them
+     * (the drivers walk tiles along rows): with a short k the k loop alone
+     * hides too little of their latency. */
+    UNROLL_ALL
+    for (int i = 0; i < MR; i++) {
+        const ag_real *ci = c + (size_t)i * ldc;
+        __builtin_prefetch(ci, 1);
+        __builtin_prefetch(ci + NR - 1, 1);
+        __builtin_prefetch(ci + NR, 1);
+        __builtin_prefetch(ci + 2 * NR - 1, 1);
+    }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
