@@ -167,17 +167,19 @@ static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t c
 {
     for (size_t r0 = 0; r0 < len; r0 += W, dst += W * kc) {
         size_t w = len - r0 < W ? len - r0 : W;
-        if (rs == 1) { /* W consecutive values per p */
+        if (rs == 1 && K->pack_cols && W * sizeof(ag_real) % 32 == 0) {
+            K->pack_cols(X + r0, cs, w, kc, W, dst); /* a copy, with the ISA's vectors */
+        } else if (rs == 1) { /* W consecutive values per p */
             for (size_t p = 0; p < kc; p++) {
                 ag_real *d = dst + p * W;
-                if (w == 32) { /* constant sizes become a few vector moves */
+                if (w == 32) /* constant sizes become a few vector moves */
                     memcpy(d, X + r0 + p * cs, 32 * sizeof *d);
-                } else if (w == 16) {
+                else if (w == 16)
                     memcpy(d, X + r0 + p * cs, 16 * sizeof *d);
-                } else {
+                else
                     memcpy(d, X + r0 + p * cs, w * sizeof *d);
+                if (w < W)
                     memset(d + w, 0, (W - w) * sizeof *d);
-                }
             }
         } else if (cs == 1 && K->pack_rows) { /* a transpose, with the ISA's vectors */
             K->pack_rows(X + r0 * rs, rs, w, kc, W, dst);

@@ -57,6 +57,11 @@ struct agi_gemm_kernel {
      * with kc consecutive values, row stride rs, into one W-wide panel:
      * dst[p*W + i] = X[i*rs + p] for i < len, 0 for len <= i < W. */
     void (*pack_rows)(const ag_real *X, size_t rs, size_t len, size_t kc, size_t W, ag_real *dst);
+    /* Optional copying pack with this ISA, for W * sizeof(ag_real) a
+     * multiple of 32: len <= W consecutive values of each of kc rows of X,
+     * row stride cs, into one W-wide panel: dst[p*W + i] = X[p*cs + i] for
+     * i < len, 0 for len <= i < W. */
+    void (*pack_cols)(const ag_real *X, size_t cs, size_t len, size_t kc, size_t W, ag_real *dst);
 };
 
 /* Variants compiled in and supported by this CPU, best first; returns how

@@ -4,7 +4,7 @@
  * panel. The ragged edges take the same path: rows past len are zero
  * vectors (the panel's padding), the last values of a row are a masked
  * load, and a panel narrower than a block (W = 6, 12) stores part of each
- * vector. The including file defines PACK_NAME. */
+ * vector. The including file defines PACK_NAME and PACKC_NAME. */
 #if AG_REAL_IS_DOUBLE
 #define TB 4
 typedef __m256d tvec;
@@ -122,6 +122,22 @@ static void PACK_NAME(const ag_real *X, size_t rs, size_t len, size_t kc, size_t
     for (size_t i = 0; i < W; i += TB) {
         size_t rows = len > i ? (len - i < TB ? len - i : TB) : 0;
         pack_block(X + (rows ? i * rs : 0), rs, rows, kc, W, W - i < TB ? W - i : TB, dst + i);
+    }
+}
+
+/* Copying pack (pack_cols in kernels.h): whole vectors, a masked load for
+ * the last values of a row, zero vectors for the padding. */
+static void PACKC_NAME(const ag_real *X, size_t cs, size_t len, size_t kc, size_t W, ag_real *dst)
+{
+    size_t lb = len / TB * TB;
+    for (size_t p = 0; p < kc; p++, X += cs, dst += W) {
+        size_t i = 0;
+        for (; i < lb; i += TB) T_STOREU(dst + i, T_LOADU(X + i));
+        if (i < len) {
+            T_STOREU(dst + i, T_MLOAD(X + i, len - i));
+            i += TB;
+        }
+        for (; i < W; i += TB) T_STOREU(dst + i, T_ZERO());
     }
 }
 
