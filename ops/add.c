@@ -9,6 +9,12 @@ static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 
 static void add_forward(ag_opctx *c) { agi_binary_forward(c, add_kernel); }
 
+static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+{
+    (void)a, (void)b;
+    for (size_t i = 0; i < n; i++) g[i] += gy[i];
+}
+
 /* G_a += G_y, G_b += G_y, each summed over the axes it was broadcast along;
  * the inputs' values are not needed. */
 static void add_vjp(ag_opctx *c)
@@ -18,7 +24,10 @@ static void add_vjp(ag_opctx *c)
         if (!ag_wants_grad(c, i))
             continue;
         ag_view g = ag_in_grad(c, i);
-        ag_unbroadcast_add(g.x, g.shape, g.ndim, gy.x, gy.shape, gy.ndim);
+        if (g.len == gy.len)
+            agi_map_grad(gy.len, add_d, gy.x, NULL, NULL, g.x);
+        else
+            ag_unbroadcast_add(g.x, g.shape, g.ndim, gy.x, gy.shape, gy.ndim);
     }
 }
 

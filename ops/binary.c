@@ -8,6 +8,7 @@
  * a stride. Gradients are reduced back to the input's shape as they are
  * produced (the adjoint of broadcasting is a sum over the broadcast axes). */
 #include <string.h>
+#include "internal.h"
 #include "elementwise.h"
 
 #define BLOCK 256
@@ -21,6 +22,40 @@ static const ag_real *gather(ag_real *dst, const ag_real *src, size_t stride, si
     for (size_t j = 0; j < m; j++)
         dst[j] = src[j * stride];
     return dst;
+}
+
+typedef struct map_args {
+    agi_bin_fwd f;
+    agi_bin_grad g;
+    const ag_real *gy, *a, *b;
+    ag_real *y;
+} map_args;
+
+static const ag_real *at(const ag_real *p, size_t i)
+{
+    return p ? p + i : NULL;
+}
+
+static void map_span(void *ctx, size_t lo, size_t hi)
+{
+    const map_args *m = ctx;
+    if (m->f)
+        m->f(hi - lo, m->a + lo, at(m->b, lo), m->y + lo);
+    else
+        m->g(hi - lo, m->gy + lo, at(m->a, lo), at(m->b, lo), m->y + lo);
+}
+
+void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y)
+{
+    map_args m = {k, NULL, NULL, a, b, y};
+    agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
+}
+
+void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
+                  const ag_real *b, ag_real *gx)
+{
+    map_args m = {NULL, g, gy, a, b, gx};
+    agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
 }
 
 /* p = {y, a, b} */
@@ -47,7 +82,7 @@ void agi_binary_forward(ag_opctx *c, agi_bin_fwd f)
 {
     ag_view y = ag_out(c), a = ag_in(c, 0), b = ag_in(c, 1);
     if (a.len == y.len && b.len == y.len) {
-        f(y.len, a.x, b.x, y.x);
+        agi_map(y.len, f, a.x, b.x, y.x);
         return;
     }
     ag_real *base[3] = {y.x, a.x, b.x};
@@ -96,7 +131,7 @@ void agi_binary_vjp(ag_opctx *c, agi_bin_grad da, agi_bin_grad db)
             continue;
         ag_view g = ag_in_grad(c, i);
         if (a.len == gy.len && b.len == gy.len) {
-            kern[i](gy.len, gy.x, a.x, b.x, g.x);
+            agi_map_grad(gy.len, kern[i], gy.x, a.x, b.x, g.x);
             continue;
         }
         ag_real *base[4] = {g.x, gy.x, a.x, b.x};

@@ -25,6 +25,15 @@ typedef void (*agi_bin_fwd)(size_t n, const ag_real *a, const ag_real *b, ag_rea
 typedef void (*agi_bin_grad)(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b,
                              ag_real *g);
 
+/* k(n, a, b, y) over n elements (b may be NULL for a unary kernel), or
+ * g(n, gy, a, b, gx) likewise: split over the thread pool in spans of at
+ * least AGI_ELEM_SPAN elements. Each element is computed alone, so the
+ * result does not depend on the split; short arrays stay on this thread. */
+#define AGI_ELEM_SPAN 32768
+void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y);
+void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
+                  const ag_real *b, ag_real *gx);
+
 /* `forward` of a binary op from its kernel. Same shapes: one call over the
  * whole arrays. Broadcast: the operands of each run are gathered into short
  * contiguous blocks first, so the kernel stays a plain loop. */

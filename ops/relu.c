@@ -2,19 +2,32 @@
  * Written x < 0 ? 0 : x so that a NaN input stays NaN. */
 #include "elementwise.h"
 
+static void relu_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y)
+{
+    (void)unused;
+    for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];
+}
+
+static void relu_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
+                   ag_real *gx)
+{
+    (void)unused;
+    for (size_t i = 0; i < n; i++) {
+        ag_real g = gy[i];   /* loaded unconditionally: the select vectorises */
+        gx[i] += x[i] > 0 ? g : 0;
+    }
+}
+
 static void relu_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = x.x[i] < 0 ? 0 : x.x[i];
+    agi_map(y.len, relu_k, x.x, NULL, y.x);
 }
 
 static void relu_vjp(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < x.len; i++) {
-        ag_real g = gy.x[i];   /* loaded unconditionally: the select vectorises */
-        gx.x[i] += x.x[i] > 0 ? g : 0;
-    }
+    agi_map_grad(x.len, relu_d, gy.x, x.x, NULL, gx.x);
 }
 
 const ag_op_def ag_op_relu = {.name = "relu", .n_in = 1, .shape = agi_same_shape,

@@ -4,16 +4,29 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
+static void sigmoid_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y)
+{
+    (void)unused;
+    agi_vsigmoid(n, x, y);
+}
+
+static void sigmoid_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+                      ag_real *gx)
+{
+    (void)unused;
+    for (size_t i = 0; i < n; i++) gx[i] += gy[i] * y[i] * (1 - y[i]);
+}
+
 static void sigmoid_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_vsigmoid(y.len, x.x, y.x);
+    agi_map(y.len, sigmoid_k, x.x, NULL, y.x);
 }
 
 static void sigmoid_vjp(ag_opctx *c)
 {
     ag_view y = ag_out(c), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < y.len; i++) gx.x[i] += gy.x[i] * y.x[i] * (1 - y.x[i]);
+    agi_map_grad(y.len, sigmoid_d, gy.x, y.x, NULL, gx.x);
 }
 
 const ag_op_def ag_op_sigmoid = {.name = "sigmoid", .n_in = 1, .shape = agi_same_shape,

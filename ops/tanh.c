@@ -1,19 +1,31 @@
 /* y = tanh(x)     VJP: gx += gy * (1 - y^2)
  * Forward by the vector kernel agi_vtanh (error bound in kernels/vmath.h). */
-#include "util.h"
+#include "elementwise.h"
 #include "kernels/vmath.h"
+
+static void tanh_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y)
+{
+    (void)unused;
+    agi_vtanh(n, x, y);
+}
+
+static void tanh_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+                   ag_real *gx)
+{
+    (void)unused;
+    for (size_t i = 0; i < n; i++) gx[i] += gy[i] * (1 - y[i] * y[i]);
+}
 
 static void tanh_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_vtanh(y.len, x.x, y.x);
+    agi_map(y.len, tanh_k, x.x, NULL, y.x);
 }
 
 static void tanh_vjp(ag_opctx *c)
 {
     ag_view y = ag_out(c), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < y.len; i++)
-        gx.x[i] += gy.x[i] * (1 - y.x[i] * y.x[i]);
+    agi_map_grad(y.len, tanh_d, gy.x, y.x, NULL, gx.x);
 }
 
 const ag_op_def ag_op_tanh = {.name = "tanh", .n_in = 1, .shape = agi_same_shape,

@@ -169,3 +169,37 @@ Test(threads, set_threads_from_inside_a_region, .timeout = 20)
     cr_assert_eq(c->calls, 1);
     ag_set_threads(0);
 }
+
+/* Large elementwise ops (binary, relu, tanh, sigmoid, add's gradient) are
+ * split over the pool: forward values and gradients are bitwise the same
+ * for 1, 2 and 3 threads. 3 * 40000 elements: several spans each. */
+Test(threads, elementwise_bitwise_across_thread_counts)
+{
+    enum { N = 3 * 40000 };
+    ag_tensor *a = param_rand(AG_SHAPE(3, 40000), -2, 2, 5);
+    ag_tensor *b = param_rand(AG_SHAPE(3, 40000), -2, 2, 6);
+    static ag_real y1[N], ga1[N], gb1[N];
+    int saved = ag_get_threads();
+    for (int nt = 1; nt <= 3; nt++) {
+        ag_set_threads(nt);
+        ag_param_zero_grad(a);
+        ag_param_zero_grad(b);
+        ag_tape *t = ag_tape_new();
+        ag_tensor *h = ag_add(t, ag_mul(t, a, b), ag_sigmoid(t, a));
+        ag_tensor *y = ag_tanh(t, ag_relu(t, ag_sub(t, h, b)));
+        cr_assert_eq(ag_backward(t, ag_sum_all(t, ag_mul(t, y, y))), AG_OK, "%s", ag_tape_errmsg(t));
+        if (nt == 1) {
+            memcpy(y1, ag_data(y), sizeof y1);
+            memcpy(ga1, ag_grad(a), sizeof ga1);
+            memcpy(gb1, ag_grad(b), sizeof gb1);
+        } else {
+            cr_assert_eq(memcmp(y1, ag_data(y), sizeof y1), 0, "forward differs with %d threads", nt);
+            cr_assert_eq(memcmp(ga1, ag_grad(a), sizeof ga1), 0, "grad a differs with %d threads", nt);
+            cr_assert_eq(memcmp(gb1, ag_grad(b), sizeof gb1), 0, "grad b differs with %d threads", nt);
+        }
+        ag_tape_free(t);
+    }
+    ag_set_threads(saved);
+    ag_param_free(a);
+    ag_param_free(b);
+}
