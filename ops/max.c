@@ -4,7 +4,8 @@
  *      number of its inputs equal to the maximum: tied maxima share equally.
  * Saved: 1 / count[o] per output element. */
 #include <math.h>
-#include "util.h"
+#include "internal.h"
+#include "elementwise.h"
 
 static int max_shape(ag_opctx *c, size_t *out, int *nd)
 {
@@ -126,6 +127,35 @@ static void max_block_vjp(ag_real *restrict gx, const ag_real *restrict x,
     }
 }
 
+/* The block loops over rows [lo, hi) of outer, for the thread pool: rows
+ * are independent, so the split changes no result. */
+typedef struct block_job {
+    const ag_real *x, *y, *gy, *inv_in;
+    ag_real *out, *inv, *gx;
+    size_t r, inner;
+} block_job;
+
+static void block_fwd_task(void *ctx, size_t lo, size_t hi)
+{
+    const block_job *j = ctx;
+    size_t ri = j->r * j->inner;
+    max_block(j->x + lo * ri, j->out + lo * j->inner, j->inv + lo * j->inner, hi - lo, j->r,
+              j->inner);
+}
+
+static void block_vjp_task(void *ctx, size_t lo, size_t hi)
+{
+    const block_job *j = ctx;
+    size_t ri = j->r * j->inner, o = lo * j->inner;
+    max_block_vjp(j->gx + lo * ri, j->x + lo * ri, j->y + o, j->gy + o, j->inv_in + o, hi - lo,
+                  j->r, j->inner);
+}
+
+static size_t rows_per_span(size_t r, size_t inner)
+{
+    return AGI_ELEM_SPAN / (r * inner) + 1;
+}
+
 static void max_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
@@ -135,7 +165,8 @@ static void max_forward(ag_opctx *c)
     if (!inv)
         return;
     if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
-        max_block(x.x, y.x, inv, outer, r, inner);
+        block_job j = {.x = x.x, .out = y.x, .inv = inv, .r = r, .inner = inner};
+        agi_parallel_for(outer, rows_per_span(r, inner), block_fwd_task, &j);
         return;
     }
     for (size_t i = 0; i < y.len; i++)
@@ -157,7 +188,9 @@ static void max_vjp(ag_opctx *c)
     ag_view x = ag_in(c, 0), y = ag_out(c), gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
     size_t keep[AG_MAX_DIMS], outer, r, inner;
     if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
-        max_block_vjp(gx.x, x.x, y.x, gy.x, ag_saved(c), outer, r, inner);
+        block_job j = {.x = x.x, .y = y.x, .gy = gy.x, .inv_in = ag_saved(c), .gx = gx.x,
+                       .r = r, .inner = inner};
+        agi_parallel_for(outer, rows_per_span(r, inner), block_vjp_task, &j);
         return;
     }
     agi_reduce_keepshape(c, keep);

@@ -170,8 +170,8 @@ Test(threads, set_threads_from_inside_a_region, .timeout = 20)
     ag_set_threads(0);
 }
 
-/* Large elementwise ops (binary, relu, tanh, sigmoid, add's gradient) are
- * split over the pool: forward values and gradients are bitwise the same
+/* Large elementwise ops (binary, relu, tanh, sigmoid, add's gradient) and
+ * max over a middle axis are split over the pool: forward values and gradients are bitwise the same
  * for 1, 2 and 3 threads. 3 * 40000 elements: several spans each. */
 Test(threads, elementwise_bitwise_across_thread_counts)
 {
@@ -187,7 +187,10 @@ Test(threads, elementwise_bitwise_across_thread_counts)
         ag_tape *t = ag_tape_new();
         ag_tensor *h = ag_add(t, ag_mul(t, a, b), ag_sigmoid(t, a));
         ag_tensor *y = ag_tanh(t, ag_relu(t, ag_sub(t, h, b)));
-        cr_assert_eq(ag_backward(t, ag_sum_all(t, ag_mul(t, y, y))), AG_OK, "%s", ag_tape_errmsg(t));
+        /* max over the middle axis of [30, 4, 1000]: rows split over threads */
+        ag_tensor *m = ag_max(t, ag_reshape(t, h, AG_SHAPE(30, 4, 1000)), (int[]){1}, 1, 0);
+        ag_tensor *l = ag_add(t, ag_sum_all(t, ag_mul(t, y, y)), ag_sum_all(t, m));
+        cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
         if (nt == 1) {
             memcpy(y1, ag_data(y), sizeof y1);
             memcpy(ga1, ag_grad(a), sizeof ga1);
