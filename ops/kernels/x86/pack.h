@@ -87,6 +87,9 @@ static void pack_block(const ag_real *X, size_t rs, size_t rows, size_t kc, size
     tvec r[TB];
     if (rows == TB && cnt == TB) { /* the body: whole blocks */
         for (size_t p = 0; p < kb; p += TB) {
+            /* The next block's rows, a block's time ahead: many short
+             * strided rows are more than the hardware prefetcher follows. */
+            for (int q = 0; q < TB; q++) __builtin_prefetch(X + (size_t)(TB + q) * rs + p);
             for (int q = 0; q < TB; q++) r[q] = T_LOADU(X + (size_t)q * rs + p);
             transpose_block(r);
             for (int q = 0; q < TB; q++) T_STOREU(dst + (p + (size_t)q) * W, r[q]);
