@@ -106,6 +106,15 @@ static int numeric(gc *g, ag_tensor *x, size_t i, const ag_real *dir, double f0,
         ag_real xp = (ag_real)(x0 + h), xm = (ag_real)(x0 - h);
         hp = (double)xp - (double)x0;
         hm = (double)x0 - (double)xm;
+        if (hp == 0 || hm == 0) {
+            /* x0 +- h rounds back to x0: the difference would be 0 / 0 */
+            g->r->status = AG_EINVAL;
+            snprintf(g->r->errmsg, sizeof g->r->errmsg,
+                     "ag_gradcheck: eps %.1e is below the resolution of %s at entry %zu "
+                     "(x = %.6g): x +- h rounds back to x; use a larger eps",
+                     eps, AG_REAL_IS_DOUBLE ? "double" : "float", i, (double)x0);
+            return -1;
+        }
         d[i] = xp;
         int e1 = eval(g, &fp, NULL);
         d[i] = xm;

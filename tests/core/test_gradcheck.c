@@ -140,3 +140,19 @@ Test(gradcheck, reports_errors_of_fn)
     cr_assert(strstr(r.errmsg, "not a parameter") != NULL, "%s", r.errmsg);
     ag_param_free(P[0]);
 }
+
+/* A step below the precision's resolution (x + h rounds back to x) is an
+ * error that says so, not a report full of NaN. */
+Test(gradcheck, eps_below_resolution_is_an_error)
+{
+    P[0] = param_rand(AG_SHAPE(5), 0.5, 1.5, 4);
+    OP = &cube;
+    ag_gradcheck_opts o = ag_gradcheck_defaults();
+    o.eps = 1e-30;
+    ag_gradcheck_report r;
+    cr_assert(!ag_gradcheck(f, NULL, P, 1, &o, &r));
+    cr_assert_eq(r.status, AG_EINVAL);
+    cr_assert(strstr(r.errmsg, "is below the resolution of") != NULL, "%s", r.errmsg);
+    cr_assert(strstr(r.errmsg, "use a larger eps") != NULL, "%s", r.errmsg);
+    ag_param_free(P[0]);
+}
