@@ -106,6 +106,9 @@ typedef struct agi_profile {
 ag_tensor *agi_apply_view_at(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, int n_in,
                              const void *attr, size_t attr_size, size_t off);
 
+/* CLOCK_MONOTONIC in nanoseconds (the profiler, the pool's spin budget). */
+uint64_t agi_now_ns(void);
+
 /* Allocation through the injectable allocator. */
 void *agi_alloc(size_t n);
 void agi_free(void *p, size_t n);

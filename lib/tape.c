@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "internal.h"
 
 static void poison_init(ag_tape *t)
@@ -98,13 +97,6 @@ int ag_tape_set_profile(ag_tape *t, int on)
     return old;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The profile entry of op, added if new; NULL when the table is full. */
 static agi_profile_entry *prof_entry(agi_profile *p, const ag_op_def *op)
 {
@@ -119,7 +111,7 @@ static agi_profile_entry *prof_entry(agi_profile *p, const ag_op_def *op)
 
 static void prof_add(ag_tape *t, const ag_op_def *op, int vjp, uint64_t t0)
 {
-    uint64_t dt = now_ns() - t0;
+    uint64_t dt = agi_now_ns() - t0;
     agi_profile_entry *e = prof_entry(t->prof, op);
     if (!e)
         return;
@@ -495,7 +487,7 @@ static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, i
     y->flags = record ? AGI_REQGRAD : 0;
     c.out = y;
     if (t->prof) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = agi_now_ns();
         op->forward(&c);
         prof_add(t, op, 0, t0);
     } else {
@@ -583,7 +575,7 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
                 n->in[i]->node->live = 1;
         ag_opctx c = {t, n->op, n->in, n->out, n->attr, n->saved, n->index, n->n_in, 0};
         if (t->prof) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = agi_now_ns();
             n->op->vjp(&c);
             prof_add(t, n->op, 1, t0);
         } else {

@@ -57,33 +57,24 @@ static void cpu_relax(void)
 #endif
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Spins until done(arg) or the spin budget is spent; returns done(arg).
  * The spinner yields its CPU every few pauses: when the scheduler has put
- * a worker on the caller's CPU (it tends to, waking a sleeper next to its
- * waker), a pure spin would starve the very thread it waits for, the gaps
- * between regions would grow past the budget, the worker would sleep and be
- * woken next to the caller again; a run stuck in that state went at half
- * the 1-thread speed. With the yield, 8 runs out of 8 stayed at full speed
- * (2-thread W-MLP 1875-2036 steps/s, against 923-2061 without). */
+ * a worker on the caller's CPU, a pure spin starves the very thread it
+ * waits for. (2-thread W-MLP on a 2-vCPU machine: 923-2061 steps/s over
+ * runs without the yield, 1875-2036 in 8 runs with it; slow runs still
+ * happen at times when PyTorch slows down too, which points at the host.) */
 static int spin_until(int (*done)(const void *), const void *arg)
 {
-    long long end = 0;
+    uint64_t end = 0;
     for (unsigned i = 0;; i++) {
         if (done(arg))
             return 1;
         if ((i & 7) == 0)
             sched_yield();
         if ((i & 63) == 0) { /* the clock every 64 pauses */
-            long long t = now_ns();
+            uint64_t t = agi_now_ns();
             if (!end)
-                end = t + spin_ns;
+                end = t + (uint64_t)spin_ns;
             else if (t >= end)
                 return 0;
         }
@@ -291,4 +282,11 @@ void agi_parallel_for(size_t n, size_t min_chunk, agi_task_fn *fn, void *ctx)
         pthread_cond_wait(&done, &lock);
     pthread_mutex_unlock(&lock);
     pthread_mutex_unlock(&region);
+}
+
+uint64_t agi_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -160,7 +160,6 @@ static void max_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
     size_t keep[AG_MAX_DIMS], outer, r, inner;
-    agi_reduce_keepshape(c, keep);
     ag_real *inv = ag_save_alloc(c, y.len * sizeof *inv);
     if (!inv)
         return;
@@ -169,6 +168,7 @@ static void max_forward(ag_opctx *c)
         agi_parallel_for(outer, rows_per_span(r, inner), block_fwd_task, &j);
         return;
     }
+    agi_reduce_keepshape(c, keep);
     for (size_t i = 0; i < y.len; i++)
         y.x[i] = -(ag_real)INFINITY;
     ag_real *b1[2] = {y.x, x.x};
