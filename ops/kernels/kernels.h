@@ -12,14 +12,23 @@
 void agi_gemm(int ta, int tb, size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A,
               size_t lda, const ag_real *B, size_t ldb, ag_real beta, ag_real *C, size_t ldc);
 
-/* batch products C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch, with
- * A_i = A + i*sa, B_i = B + i*sb, C_i = C + i*sc (strides in elements; 0
- * shares an operand). The result is that of calling agi_gemm for i = 0, 1,
- * ... in turn, bit for bit, for any thread count. A shared A (sa = 0) is
- * packed once for all products; a shared C (sc = 0, all products summed
- * into one C) is one GEMM whose k runs over the products in order, split
- * over threads by tiles of C. Other batches run as products spread over
- * threads whole, or split as agi_gemm splits them when they are large. */
+/* batch products op(A_i) op(B_i) with A_i = A + i*sa, B_i = B + i*sb, C_i
+ * = C + i*sc (strides in elements; 0 shares an operand).
+ * - Each product with its own C (sc != 0): C_i = alpha op(A_i) op(B_i) +
+ *   beta C_i, the bits of calling agi_gemm for each i, for any thread
+ *   count. A shared A (sa = 0) is packed once for all products; other
+ *   batches run as products spread over threads whole, or split as
+ *   agi_gemm splits them when they are large.
+ * - A shared C (sc = 0): C = alpha sum_i op(A_i) op(B_i) + beta C (beta
+ *   scales C once; 0 ignores its contents). Usually one GEMM whose k runs
+ *   over the products in order, split over threads by tiles of C (with
+ *   beta 1, the bits of the loop of agi_gemm). When C has few tiles the
+ *   products are summed in consecutive groups, each into a partial sum of
+ *   its own, in parallel (for a small C with ta = 0, tb = 1, by the
+ *   kernel's dot-product kernel), and the partials added to C in group
+ *   order: a different rounding from the loop's, within the same error
+ *   bound. The grouping depends only on the shape and the kernel, so the
+ *   result is the same bits for any thread count either way. */
 void agi_gemm_batch(int ta, int tb, size_t batch, size_t m, size_t n, size_t k, ag_real alpha,
                     const ag_real *A, size_t lda, size_t sa, const ag_real *B, size_t ldb,
                     size_t sb, ag_real beta, ag_real *C, size_t ldc, size_t sc);
@@ -62,6 +71,17 @@ struct agi_gemm_kernel {
      * row stride cs, into one W-wide panel: dst[p*W + i] = X[p*cs + i] for
      * i < len, 0 for len <= i < W. */
     void (*pack_cols)(const ag_real *X, size_t cs, size_t len, size_t kc, size_t W, ag_real *dst);
+    /* Optional dot-product kernel, for operands both stored along k (A
+     * [m, k], B [n, k]), read in place: for i < mr <= dr and j < nr <= dn,
+     *     c[i*ldc + j] = sum over t < count, p < k of
+     *                    a[t*sa + i*lda + p] * b[t*sb + j*ldb + p]
+     * where the terms with p = l mod VW (the vector width) accumulate in
+     * lane l by one FMA each, in increasing t then p, from zero, and the
+     * lanes are then added in a fixed tree. Each element's operations
+     * depend only on count, k and VW, not on where its block lies. */
+    void (*dot)(size_t count, size_t k, const ag_real *a, size_t lda, size_t sa, const ag_real *b,
+                size_t ldb, size_t sb, ag_real *c, size_t ldc, size_t mr, size_t nr);
+    size_t dr, dn;
 };
 
 /* Variants compiled in and supported by this CPU, best first; returns how

@@ -261,9 +261,15 @@ Test(gemm, packing_buffers_reused)
     for (int r = 0; r < 5; r++)
         agi_gemm_with(v[0], 0, 0, g.m, g.n, g.k, 1, g.A, g.lda, g.B, g.ldb, 0, C, g.ldc);
     cr_assert_eq(n_allocs, warm, "%zu allocations in steady state", n_allocs - warm);
-    /* Batches of two with A shared and with C shared. Which pieces a worker
+    /* Batches of two with A shared and with C shared, and a shared C with
+     * few tiles, whose products are summed in groups into partial sums (a
+     * weight gradient: 16 products of 8 x 25 x 784). Which pieces a worker
      * takes varies from call to call, and with them when it first needs a
      * larger buffer: the calling thread alone. */
+    ag_real *gy = malloc(sizeof(ag_real) * 16 * 8 * 784), *cols = malloc(sizeof(ag_real) * 16 * 25 * 784);
+    cr_assert(gy && cols);
+    fill_uniform(gy, 16 * 8 * 784, -1, 1, 89);
+    fill_uniform(cols, 16 * 25 * 784, -1, 1, 90);
     ag_set_threads(1);
     for (int r = 0; r < 8; r++) {
         if (r == 3)
@@ -272,7 +278,10 @@ Test(gemm, packing_buffers_reused)
                             g.ldc, g.m * g.ldc);
         agi_gemm_batch_with(v[0], 0, 1, 2, g.m, g.n, g.k, 1, g.A, g.lda, 0, g.B, g.ldb, 0, 1, C,
                             g.ldc, 0);
+        agi_gemm_batch_with(v[0], 0, 1, 16, 8, 25, 784, 1, gy, 784, 8 * 784, cols, 784, 25 * 784,
+                            1, C, 25, 0);
     }
+    free(gy), free(cols);
     cr_assert_eq(n_allocs, warm, "%zu allocations in steady state (batches)", n_allocs - warm);
     ag_set_threads(1); /* stops the worker: its buffer is freed at its exit */
     agi_gemm_release();
@@ -316,9 +325,45 @@ Test(gemm, out_of_memory_same_bits)
     ag_set_threads(0);
 }
 
+/* A shared-C batch (sc = 0) against a reference in double: C = beta C0 +
+ * alpha sum_t op(A_t) op(B_t), within 2 (batch k + 2) eps (|alpha| sum_t
+ * |op(A_t)| |op(B_t)| + |beta C0|) (the sum of batch k terms, in whatever
+ * order the groups add them); the padding of C is untouched. */
+static void check_shared_c(const char *what, int ta, int tb, size_t bt, size_t m, size_t n,
+                           size_t k, ag_real alpha, const ag_real *A, size_t lda, size_t sa,
+                           const ag_real *B, size_t ldb, size_t sb, ag_real beta,
+                           const ag_real *C0, const ag_real *got, size_t ldc)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < ldc; j++) {
+            double c0 = C0[i * ldc + j], g = got[i * ldc + j];
+            if (j >= n) {
+                cr_assert(g == c0 || (isnan(g) && isnan(c0)), "%s: padding C[%zu][%zu] written",
+                          what, i, j);
+                continue;
+            }
+            double sum = 0, mag = 0;
+            for (size_t t = 0; t < bt; t++)
+                for (size_t p = 0; p < k; p++) {
+                    double x = (double)(ta ? A[t * sa + p * lda + i] : A[t * sa + i * lda + p]) *
+                               (double)(tb ? B[t * sb + j * ldb + p] : B[t * sb + p * ldb + j]);
+                    sum += x;
+                    mag += fabs(x);
+                }
+            double bc = beta == 0 ? 0 : (double)beta * c0, want = (double)alpha * sum + bc;
+            double tol = 2.0 * (double)(bt * k + 2) * EPS * (fabs((double)alpha) * mag + fabs(bc)) +
+                         DBL_MIN;
+            if (!(fabs(g - want) <= tol))
+                cr_assert_fail("%s: C[%zu][%zu] = %.9g, want %.9g (tol %.3g)", what, i, j, g, want,
+                               tol);
+        }
+}
+
 /* agi_gemm_batch gives the bits of agi_gemm called item by item, for any
- * thread count: small items spread over threads, large ones split, and all
- * items accumulated into one C (stride 0) in order. */
+ * thread count, when each item has its own C: small items spread over
+ * threads, large ones split. All items accumulated into one C (stride 0)
+ * give the sum within the reference's tolerance, the same bits for 1, 2 and
+ * 3 threads. */
 Test(gemm, batch_same_bits_as_a_loop)
 {
     static const size_t dims[][4] = {/* batch, m, n, k */
@@ -327,24 +372,30 @@ Test(gemm, batch_same_bits_as_a_loop)
         for (int shared_c = 0; shared_c < 2; shared_c++) {
             size_t bt = dims[d][0], m = dims[d][1], n = dims[d][2], k = dims[d][3];
             size_t sa = m * k, sb = d == 1 ? 0 : k * n, sc = shared_c ? 0 : m * n;
-            size_t lc = shared_c ? m * n : bt * m * n;
+            size_t lc = shared_c ? m * n : bt * m * n, lda = d == 2 ? m : k;
             ag_real *A = malloc(sizeof(ag_real) * bt * sa), *B = malloc(sizeof(ag_real) * bt * k * n);
             ag_real *want = malloc(sizeof(ag_real) * lc), *got = malloc(sizeof(ag_real) * lc);
             fill_uniform(A, bt * sa, -1, 1, 5);
             fill_uniform(B, bt * k * n, -1, 1, 6);
             fill_uniform(want, lc, -1, 1, 7);
             memcpy(got, want, sizeof(ag_real) * lc);
-            ag_set_threads(1);
-            for (size_t i = 0; i < bt; i++)
-                agi_gemm(d == 2, 0, m, n, k, (ag_real)0.5, A + i * sa, d == 2 ? m : k, B + i * sb, n,
-                         1, want + i * sc, n);
             ag_real *first = malloc(sizeof(ag_real) * lc);
             memcpy(first, got, sizeof(ag_real) * lc);
+            ag_set_threads(1);
+            if (!shared_c)
+                for (size_t i = 0; i < bt; i++)
+                    agi_gemm(d == 2, 0, m, n, k, (ag_real)0.5, A + i * sa, lda, B + i * sb, n, 1,
+                             want + i * sc, n);
             for (int t = 1; t <= 3; t++) {
                 ag_set_threads(t);
                 memcpy(got, first, sizeof(ag_real) * lc);
-                agi_gemm_batch(d == 2, 0, bt, m, n, k, (ag_real)0.5, A, d == 2 ? m : k, sa, B, n, sb,
-                               1, got, n, sc);
+                agi_gemm_batch(d == 2, 0, bt, m, n, k, (ag_real)0.5, A, lda, sa, B, n, sb, 1, got,
+                               n, sc);
+                if (shared_c && t == 1) {
+                    check_shared_c("shared C", d == 2, 0, bt, m, n, k, (ag_real)0.5, A, lda, sa,
+                                   B, n, sb, 1, first, got, n);
+                    memcpy(want, got, sizeof(ag_real) * lc); /* the bits of 1 thread */
+                }
                 cr_assert(memcmp(got, want, sizeof(ag_real) * lc) == 0,
                           "case %zu, shared C %d, %d threads", d, shared_c, t);
             }
@@ -353,13 +404,47 @@ Test(gemm, batch_same_bits_as_a_loop)
     ag_set_threads(0);
 }
 
+/* Runs a batch with 1, 2 and 3 threads and without memory for packing
+ * buffers (th = 4); the bits of want, or with want NULL the bits of the
+ * first run, returned in got. */
+static void batch_runs(const agi_gemm_kernel *kern, const char *what, int ta, int tb, size_t bt,
+                       size_t m, size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
+                       size_t sa, const ag_real *B, size_t ldb, size_t sb, ag_real beta,
+                       const ag_real *C0, const ag_real *want, ag_real *got, size_t ldc, size_t sc,
+                       size_t clen)
+{
+    ag_real *first = malloc(sizeof(ag_real) * clen);
+    cr_assert(first);
+    for (int th = 1; th <= 4; th++) {
+        ag_set_threads(th < 4 ? th : 1);
+        if (th == 4) { /* out of memory */
+            agi_gemm_release();
+            ag_set_allocator(failing, NULL);
+        }
+        memcpy(got, C0, sizeof(ag_real) * clen);
+        agi_gemm_batch_with(kern, ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, got,
+                            ldc, sc);
+        ag_set_allocator(NULL, NULL);
+        if (!want) {
+            memcpy(first, got, sizeof(ag_real) * clen);
+            want = first;
+        }
+        cr_assert(memcmp(got, want, sizeof(ag_real) * clen) == 0, "%s, %s", what,
+                  th < 4 ? (th == 1 ? "1 thread" : th == 2 ? "2 threads" : "3 threads")
+                         : "out of memory");
+    }
+    free(first);
+}
+
 /* The batches a convolution makes, one packed problem each: A shared by the
  * products (the weight) and C shared (the weight's gradient summed over the
  * images), with every transpose pair, sizes that are not multiples of the
- * tiles, k past the k block and n past NC, padded leading dimensions: the
- * bits of the loop of agi_gemm_with, for 1, 2 and 3 threads, every variant.
- * Without memory for packing buffers, the same bits. */
-Test(gemm, batch_shared_operand_same_bits_as_a_loop)
+ * tiles, k past the k block and n past NC, padded leading dimensions, for
+ * 1, 2 and 3 threads and without memory for packing buffers, every variant.
+ * A shared: the bits of the loop of agi_gemm_with. C shared: the reference
+ * sum within tolerance, the same bits for every run (the shapes include
+ * one with few tiles, whose products are summed in groups). */
+Test(gemm, batch_shared_operand)
 {
     static const size_t dims[][4] = {/* batch, m, n, k */
                                      {5, 8, 49, 25},  {4, 16, 196, 200}, {3, 8, 25, 784},
@@ -385,30 +470,64 @@ Test(gemm, batch_shared_operand_same_bits_as_a_loop)
                 fill_uniform(B, bt * blen, -1, 1, 300 + (unsigned)d);
                 fill_uniform(C0, clen, -1, 1, 400 + (unsigned)d);
                 for (size_t i = 0; i < nv; i++) {
-                    const char *name = v[i] ? v[i]->name : "ref";
+                    char what[160];
+                    snprintf(what, sizeof what, "%s, %s shared, ta=%d tb=%d, %zu x (%zu,%zu,%zu)",
+                             v[i] ? v[i]->name : "ref", kind ? "C" : "A", ta, tb, bt, m, n, k);
                     ag_set_threads(1);
-                    memcpy(want, C0, sizeof(ag_real) * clen);
-                    for (size_t p = 0; p < bt; p++)
-                        agi_gemm_with(v[i], ta, tb, m, n, k, alpha, A + p * sa, lda, B + p * blen,
-                                      ldb, beta, want + p * sc, ldc);
-                    for (int th = 1; th <= 4; th++) {
-                        ag_set_threads(th < 4 ? th : 1);
-                        if (th == 4) { /* out of memory */
-                            agi_gemm_release();
-                            ag_set_allocator(failing, NULL);
-                        }
-                        memcpy(got, C0, sizeof(ag_real) * clen);
-                        agi_gemm_batch_with(v[i], ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb,
-                                            blen, beta, got, ldc, sc);
-                        ag_set_allocator(NULL, NULL);
-                        cr_assert(memcmp(got, want, sizeof(ag_real) * clen) == 0,
-                                  "%s, %s shared, ta=%d tb=%d, %zu x (%zu,%zu,%zu), %s", name,
-                                  kind ? "C" : "A", ta, tb, bt, m, n, k,
-                                  th < 4 ? (th == 1 ? "1 thread" : th == 2 ? "2 threads" : "3 threads")
-                                         : "out of memory");
+                    if (!kind) {
+                        memcpy(want, C0, sizeof(ag_real) * clen);
+                        for (size_t p = 0; p < bt; p++)
+                            agi_gemm_with(v[i], ta, tb, m, n, k, alpha, A, lda, B + p * blen, ldb,
+                                          beta, want + p * sc, ldc);
                     }
+                    batch_runs(v[i], what, ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb, blen,
+                               beta, C0, kind ? NULL : want, got, ldc, sc, clen);
+                    if (kind)
+                        check_shared_c(what, ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb, blen,
+                                       beta, C0, got, ldc);
                 }
                 free(A), free(B), free(C0), free(want), free(got);
             }
+    ag_set_threads(0);
+}
+
+/* A shared C with few tiles (a convolution's weight gradient: 8 x 25 and
+ * 16 x 200 summed over 32 and 8 images, and an odd size with a batch the
+ * groups do not divide): summed in groups whose number depends only on the
+ * shape, so the same bits for 1, 2 and 3 threads and out of memory, every
+ * variant, every transpose pair; the reference within tolerance, for
+ * beta 0, 1 and another. */
+Test(gemm, batch_shared_c_groups_deterministic)
+{
+    static const size_t dims[][4] = {/* batch, m, n, k */
+                                     {32, 8, 25, 784}, {8, 16, 200, 196}, {9, 13, 30, 500}};
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 7);
+    v[nv++] = NULL;
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (int t = 0; t < 4; t++) {
+            int ta = t & 1, tb = (t >> 1) ^ 1; /* tb = 1 first: the convolution's case */
+            size_t bt = dims[d][0], m = dims[d][1], n = dims[d][2], k = dims[d][3];
+            size_t pad = d == 2 ? 3 : 0, lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad;
+            size_t ldc = n + pad, alen = (ta ? k : m) * lda, blen = (tb ? n : k) * ldb;
+            size_t clen = m * ldc;
+            ag_real alpha = t == 3 ? (ag_real)-0.5 : 1, beta = (ag_real)(t % 3) * (ag_real)0.75;
+            ag_real *A = malloc(sizeof(ag_real) * bt * alen), *B = malloc(sizeof(ag_real) * bt * blen);
+            ag_real *C0 = malloc(sizeof(ag_real) * clen), *got = malloc(sizeof(ag_real) * clen);
+            cr_assert(A && B && C0 && got);
+            fill_uniform(A, bt * alen, -1, 1, 500 + (unsigned)d);
+            fill_uniform(B, bt * blen, -1, 1, 600 + (unsigned)d);
+            fill_uniform(C0, clen, -1, 1, 700 + (unsigned)d);
+            for (size_t i = 0; i < nv; i++) {
+                char what[160];
+                snprintf(what, sizeof what, "%s, ta=%d tb=%d, %zu x (%zu,%zu,%zu), beta %g",
+                         v[i] ? v[i]->name : "ref", ta, tb, bt, m, n, k, (double)beta);
+                batch_runs(v[i], what, ta, tb, bt, m, n, k, alpha, A, lda, alen, B, ldb, blen,
+                           beta, C0, NULL, got, ldc, 0, clen);
+                check_shared_c(what, ta, tb, bt, m, n, k, alpha, A, lda, alen, B, ldb, blen, beta,
+                               C0, got, ldc);
+            }
+            free(A), free(B), free(C0), free(got);
+        }
     ag_set_threads(0);
 }

@@ -38,6 +38,11 @@ typedef __m256i vmask;
 
 #include "ukr.h"
 
+#define DOT_R 3
+#define DOT_S 3
+#define DOT_NAME dot_avx2
+#include "dot.h"
+
 #define PACK_NAME pack_rows_avx2
 #define PACKC_NAME pack_cols_avx2
 #include "pack.h"
@@ -46,4 +51,5 @@ const agi_gemm_kernel agi_gemm_avx2 = {
     .name = "avx2", .ukr = ukr_avx2, .mr = MR, .nr = NV * VW,
     .mc = 24 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .pack_rows = pack_rows_avx2, .pack_cols = pack_cols_avx2,
+    .dot = dot_avx2, .dr = DOT_R, .dn = DOT_S,
 };

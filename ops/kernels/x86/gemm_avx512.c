@@ -44,6 +44,11 @@ typedef __mmask16 vmask;
 #define UKR_NAME ukr_avx512_12
 #include "ukr.h"
 
+#define DOT_R 4
+#define DOT_S 4
+#define DOT_NAME dot_avx512
+#include "dot.h"
+
 #define PACK_NAME pack_rows_avx512
 #define PACKC_NAME pack_cols_avx512
 #include "pack.h"
@@ -52,10 +57,12 @@ static const agi_gemm_kernel avx512_8 = {
     .name = "avx512", .ukr = ukr_avx512_8, .mr = 8, .nr = NV * VW,
     .mc = 15 * 8, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
+    .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
 };
 
 const agi_gemm_kernel agi_gemm_avx512 = {
     .name = "avx512", .ukr = ukr_avx512_12, .mr = MR, .nr = NV * VW,
     .mc = 10 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .narrow = &avx512_8, .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
+    .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
 };
