@@ -127,6 +127,38 @@ Test(unfold, errors)
 }
 
 /* Images are split among threads: the result must not depend on how many. */
+/* Images whose padded plane is too large for the stack copy (72 x 72 with
+ * padding 1; 4096 values is the limit) take the general loops: unfold
+ * against the direct rule, fold through <unfold(x), c> = <x, fold(c)>. */
+Test(unfold, large_padded_image_general_path)
+{
+    static const win_case cases[] = {
+        {1, 2, 70, 70, WIN(3, 3, 1, 1, 1, 1, 1, 1)},
+        {1, 1, 70, 71, WIN(2, 3, 2, 1, 1, 2, 1, 2)},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const win_case *wc = &cases[k];
+        ag_tape *t = ag_tape_new();
+        ag_tensor *x = ag_tensor_new(t, AG_SHAPE(wc->n, wc->c, wc->h, wc->w));
+        fill_uniform(ag_data(x), ag_numel(x), -1, 1, 500 + (unsigned)k);
+        ag_window2d g = wc->g;
+        g.pad_value = (ag_real)-2;
+        ag_tensor *y = ag_unfold(t, x, &g);
+        cr_assert_eq(ag_tape_status(t), AG_OK, "case %zu: %s", k, ag_tape_errmsg(t));
+        size_t rows = ag_dim(y, 1), L = ag_dim(y, 2);
+        const ag_real *yd = ag_data(y), *xd = ag_data(x);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t l = 0; l < L; l++) {
+                long s = win_src(wc, 0, r, l);
+                ag_real want = s < 0 ? g.pad_value : xd[s];
+                cr_assert(yd[r * L + l] == want, "case %zu: y[%zu,%zu] = %g, want %g", k, r, l,
+                          (double)yd[r * L + l], (double)want);
+            }
+        assert_fold_adjoint(t, x, wc, 600 + (unsigned)k, k);
+        ag_tape_free(t);
+    }
+}
+
 Test(unfold, same_bits_for_any_thread_count)
 {
     ag_window2d g = {.kh = 3, .kw = 3, .stride_h = 2, .pad_h = 1, .pad_w = 1};

@@ -18,7 +18,9 @@ typedef struct win_case {
 
 /* Plain, strided with sizes that do not divide, padded and dilated,
  * non-square, 1x1, kernel larger than the image but not the padded image,
- * padding wider than the kernel (windows entirely in the padding). */
+ * padding wider than the kernel (windows entirely in the padding), and 2x2
+ * windows at stride 2 (pooling's fast path) with an odd width, plain and
+ * padded. */
 static const win_case WIN_CASES[] = {
     {1, 1, 5, 5, WIN(3, 3, 1, 1, 0, 0, 1, 1)},
     {2, 3, 7, 6, WIN(3, 2, 2, 1, 1, 0, 1, 1)},
@@ -27,6 +29,8 @@ static const win_case WIN_CASES[] = {
     {1, 2, 4, 5, WIN(5, 2, 1, 2, 2, 1, 1, 2)},
     {1, 1, 3, 3, WIN(2, 2, 3, 3, 3, 3, 1, 1)},
     {2, 2, 6, 7, WIN(2, 3, 0, 0, 1, 1, 0, 0)}, /* zero stride and dilation mean 1 */
+    {2, 3, 7, 9, WIN(2, 2, 2, 2, 0, 0, 1, 1)},
+    {1, 2, 6, 5, WIN(2, 2, 2, 2, 1, 1, 1, 1)},
 };
 #define N_WIN_CASES (sizeof WIN_CASES / sizeof WIN_CASES[0])
 
@@ -56,5 +60,21 @@ static inline long win_src(const win_case *k, size_t b, size_t r, size_t l)
         return -1;
     return (long)(((b * k->c + ch) * k->h + (size_t)y) * k->w + (size_t)x);
 }
+
+#ifdef TOL
+/* <unfold(x), c> = <x, fold(c)> for x [n, c, h, w] on tape t, c random
+ * (seeded), with x's window wc (zero padding): the fold is the adjoint. */
+static inline void assert_fold_adjoint(ag_tape *t, ag_tensor *x, const win_case *wc, unsigned seed,
+                                       size_t k)
+{
+    ag_tensor *u = ag_unfold(t, x, &wc->g);
+    ag_tensor *c = ag_tensor_new(t, ag_shape(u), ag_ndim(u));
+    fill_uniform(ag_data(c), ag_numel(c), -1, 1, seed);
+    ag_tensor *f = ag_fold(t, c, wc->h, wc->w, &wc->g);
+    double lhs = ag_data(ag_sum_all(t, ag_mul(t, u, c)))[0];
+    double rhs = ag_data(ag_sum_all(t, ag_mul(t, x, f)))[0];
+    cr_assert(fabs(lhs - rhs) <= 1e3 * TOL * (1 + fabs(lhs)), "case %zu: %g vs %g", k, lhs, rhs);
+}
+#endif
 
 #endif
