@@ -574,10 +574,12 @@ static void shared_c_task(void *ctx, size_t lo, size_t hi)
  * whole of op(A) again; the groups split the products instead, each
  * packing only its own. Measured (2-vCPU Zen 4, avx512, float): 32
  * products of 8 x 25 x 784 (1 tile) ran at 42 GFLOP/s on 1 and on 2
- * threads with the tile split; 32 of 16 x 200 x 196 (14 tiles) 68 GFLOP/s
- * on 1 thread either way, and on 2 threads, best runs, 115-121 in groups
- * against 103-106 with the tile split. GROUPS_MAX groups are enough for
- * several threads and keep the partials small (GROUPS_MAX * m * n). */
+ * threads with the tile split; 32 of 16 x 200 x 196 (14 tiles), on 1
+ * thread 68 GFLOP/s in groups against 70 (medians of 8), on 2 threads 134
+ * and 121 in groups against 120 and 106 (the runs that had the second
+ * vCPU to themselves; the machine was shared). GROUPS_MAX groups are
+ * enough for several threads and keep the partials small (GROUPS_MAX * m
+ * * n elements). */
 #define GROUPS_MAX 8
 #define FEW_TILES 16
 /* Out of memory, the groups' sums of one MR x NR tile at a time live here
@@ -664,9 +666,9 @@ static void groups_combine(const groups_args *q)
 {
     const gemm_args *g = q->g;
     for (size_t i = q->i0; i < q->i1; i++) {
-        const ag_real *s = q->sums + (i - q->i0) * q->ld - q->j0;
-        ag_real *c = g->C + i * g->ldc;
-        for (size_t j = q->j0; j < q->j1; j++) {
+        const ag_real *s = q->sums + (i - q->i0) * q->ld;
+        ag_real *c = g->C + i * g->ldc + q->j0;
+        for (size_t j = 0; j < q->j1 - q->j0; j++) {
             ag_real sum = s[j];
             for (size_t u = 1; u < q->groups; u++) sum += s[u * q->stride + j];
             c[j] = g->beta == 0 ? g->alpha * sum : g->alpha * sum + g->beta * c[j];

@@ -325,23 +325,20 @@ Test(gemm, out_of_memory_same_bits)
     ag_set_threads(0);
 }
 
-/* A shared-C batch (sc = 0) against a reference in double: C = beta C0 +
- * alpha sum_t op(A_t) op(B_t), within 2 (batch k + 2) eps (|alpha| sum_t
- * |op(A_t)| |op(B_t)| + |beta C0|) (the sum of batch k terms, in whatever
- * order the groups add them); the padding of C is untouched. */
-static void check_shared_c(const char *what, int ta, int tb, size_t bt, size_t m, size_t n,
-                           size_t k, ag_real alpha, const ag_real *A, size_t lda, size_t sa,
-                           const ag_real *B, size_t ldb, size_t sb, ag_real beta,
-                           const ag_real *C0, const ag_real *got, size_t ldc)
+/* The reference of a shared-C batch (sc = 0), in double: want = beta C0 +
+ * alpha sum_t op(A_t) op(B_t), and tol = 2 (batch k + 2) eps (|alpha|
+ * sum_t |op(A_t)| |op(B_t)| + |beta C0|) (the sum of batch k terms, in
+ * whatever order the groups add them); m x n each, allocated. */
+static void shared_c_ref(int ta, int tb, size_t bt, size_t m, size_t n, size_t k, ag_real alpha,
+                         const ag_real *A, size_t lda, size_t sa, const ag_real *B, size_t ldb,
+                         size_t sb, ag_real beta, const ag_real *C0, size_t ldc, double **want,
+                         double **tol)
 {
+    *want = malloc(sizeof(double) * m * n);
+    *tol = malloc(sizeof(double) * m * n);
+    cr_assert(*want && *tol);
     for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < ldc; j++) {
-            double c0 = C0[i * ldc + j], g = got[i * ldc + j];
-            if (j >= n) {
-                cr_assert(g == c0 || (isnan(g) && isnan(c0)), "%s: padding C[%zu][%zu] written",
-                          what, i, j);
-                continue;
-            }
+        for (size_t j = 0; j < n; j++) {
             double sum = 0, mag = 0;
             for (size_t t = 0; t < bt; t++)
                 for (size_t p = 0; p < k; p++) {
@@ -350,12 +347,26 @@ static void check_shared_c(const char *what, int ta, int tb, size_t bt, size_t m
                     sum += x;
                     mag += fabs(x);
                 }
-            double bc = beta == 0 ? 0 : (double)beta * c0, want = (double)alpha * sum + bc;
-            double tol = 2.0 * (double)(bt * k + 2) * EPS * (fabs((double)alpha) * mag + fabs(bc)) +
-                         DBL_MIN;
-            if (!(fabs(g - want) <= tol))
-                cr_assert_fail("%s: C[%zu][%zu] = %.9g, want %.9g (tol %.3g)", what, i, j, g, want,
-                               tol);
+            double bc = beta == 0 ? 0 : (double)beta * C0[i * ldc + j];
+            (*want)[i * n + j] = (double)alpha * sum + bc;
+            (*tol)[i * n + j] = 2.0 * (double)(bt * k + 2) * EPS *
+                                    (fabs((double)alpha) * mag + fabs(bc)) + DBL_MIN;
+        }
+}
+
+/* got against shared_c_ref's want and tol; the padding of C untouched. */
+static void check_shared_c(const char *what, size_t m, size_t n, size_t ldc, const double *want,
+                           const double *tol, const ag_real *C0, const ag_real *got)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < ldc; j++) {
+            double c0 = C0[i * ldc + j], g = got[i * ldc + j];
+            if (j >= n)
+                cr_assert(g == c0 || (isnan(g) && isnan(c0)), "%s: padding C[%zu][%zu] written",
+                          what, i, j);
+            else if (!(fabs(g - want[i * n + j]) <= tol[i * n + j]))
+                cr_assert_fail("%s: C[%zu][%zu] = %.9g, want %.9g (tol %.3g)", what, i, j, g,
+                               want[i * n + j], tol[i * n + j]);
         }
 }
 
@@ -392,8 +403,11 @@ Test(gemm, batch_same_bits_as_a_loop)
                 agi_gemm_batch(d == 2, 0, bt, m, n, k, (ag_real)0.5, A, lda, sa, B, n, sb, 1, got,
                                n, sc);
                 if (shared_c && t == 1) {
-                    check_shared_c("shared C", d == 2, 0, bt, m, n, k, (ag_real)0.5, A, lda, sa,
-                                   B, n, sb, 1, first, got, n);
+                    double *ref, *tol;
+                    shared_c_ref(d == 2, 0, bt, m, n, k, (ag_real)0.5, A, lda, sa, B, n, sb, 1,
+                                 first, n, &ref, &tol);
+                    check_shared_c("shared C", m, n, n, ref, tol, first, got);
+                    free(ref), free(tol);
                     memcpy(want, got, sizeof(ag_real) * lc); /* the bits of 1 thread */
                 }
                 cr_assert(memcmp(got, want, sizeof(ag_real) * lc) == 0,
@@ -469,6 +483,10 @@ Test(gemm, batch_shared_operand)
                 fill_uniform(A, (kind ? bt : 1) * alen, -1, 1, 200 + (unsigned)d);
                 fill_uniform(B, bt * blen, -1, 1, 300 + (unsigned)d);
                 fill_uniform(C0, clen, -1, 1, 400 + (unsigned)d);
+                double *ref = NULL, *tol = NULL;
+                if (kind)
+                    shared_c_ref(ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb, blen, beta, C0,
+                                 ldc, &ref, &tol);
                 for (size_t i = 0; i < nv; i++) {
                     char what[160];
                     snprintf(what, sizeof what, "%s, %s shared, ta=%d tb=%d, %zu x (%zu,%zu,%zu)",
@@ -483,10 +501,9 @@ Test(gemm, batch_shared_operand)
                     batch_runs(v[i], what, ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb, blen,
                                beta, C0, kind ? NULL : want, got, ldc, sc, clen);
                     if (kind)
-                        check_shared_c(what, ta, tb, bt, m, n, k, alpha, A, lda, sa, B, ldb, blen,
-                                       beta, C0, got, ldc);
+                        check_shared_c(what, m, n, ldc, ref, tol, C0, got);
                 }
-                free(A), free(B), free(C0), free(want), free(got);
+                free(A), free(B), free(C0), free(want), free(got), free(ref), free(tol);
             }
     ag_set_threads(0);
 }
@@ -518,16 +535,18 @@ Test(gemm, batch_shared_c_groups_deterministic)
             fill_uniform(A, bt * alen, -1, 1, 500 + (unsigned)d);
             fill_uniform(B, bt * blen, -1, 1, 600 + (unsigned)d);
             fill_uniform(C0, clen, -1, 1, 700 + (unsigned)d);
+            double *ref, *tol;
+            shared_c_ref(ta, tb, bt, m, n, k, alpha, A, lda, alen, B, ldb, blen, beta, C0, ldc,
+                         &ref, &tol);
             for (size_t i = 0; i < nv; i++) {
                 char what[160];
                 snprintf(what, sizeof what, "%s, ta=%d tb=%d, %zu x (%zu,%zu,%zu), beta %g",
                          v[i] ? v[i]->name : "ref", ta, tb, bt, m, n, k, (double)beta);
                 batch_runs(v[i], what, ta, tb, bt, m, n, k, alpha, A, lda, alen, B, ldb, blen,
                            beta, C0, NULL, got, ldc, 0, clen);
-                check_shared_c(what, ta, tb, bt, m, n, k, alpha, A, lda, alen, B, ldb, blen, beta,
-                               C0, got, ldc);
+                check_shared_c(what, m, n, ldc, ref, tol, C0, got);
             }
-            free(A), free(B), free(C0), free(got);
+            free(A), free(B), free(C0), free(got), free(ref), free(tol);
         }
     ag_set_threads(0);
 }
