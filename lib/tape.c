@@ -598,6 +598,15 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
     y->node->live = 1;
 
     for (agi_node *n = y->node; n; n = n->prev) {
+        /* The walk chases pointers backwards through memory written long
+         * ago: start loading the next node's neighbour and the buffers
+         * the next VJP touches while this one runs. */
+        agi_node *p = n->prev;
+        if (p) {
+            __builtin_prefetch(p->prev);
+            __builtin_prefetch(p->out->grad, 1);
+            __builtin_prefetch(p->out->data);
+        }
         if (!n->live)
             continue; /* y does not depend on this node */
         for (int i = 0; i < n->n_in; i++)
