@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "agrad.h"
 
 enum {
@@ -39,7 +40,10 @@ struct agi_node {
     void *saved;
     size_t index;
     int n_in;
-    int live; /* reached by the current backward sweep */
+    int live;  /* reached by the current backward sweep */
+    int fresh; /* out->grad not written yet this sweep: its contents are
+                  garbage, zeroed on first use (agi_grad_ready) unless the
+                  first writer stores (ag_in_grad_first) */
 };
 
 struct ag_opctx {
@@ -135,6 +139,20 @@ size_t agi_numel(const size_t *shape, int ndim, int *overflow);
 
 /* splitmix64 step, used by tape streams and initialisers. */
 uint64_t agi_splitmix64(uint64_t *state);
+
+/* x[i] = 0, i < n: a short loop for a few values, memset beyond */
+static inline void agi_zero(ag_real *x, size_t n)
+{
+    if (n > 64) {
+        memset(x, 0, n * sizeof *x);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) x[i] = 0;
+}
+
+/* Zero node n's output gradient if it is still fresh (not written this
+ * sweep); n may be NULL. */
+void agi_grad_ready(agi_node *n);
 
 /* Thread pool (lib/threads.c). Calls fn(ctx, lo, hi) on contiguous chunks
  * that cover [0, n) exactly once, each at least min_chunk long (so small

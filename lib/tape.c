@@ -196,8 +196,8 @@ static int anomaly_backward(ag_tape *t, const agi_node *n)
 {
     for (int k = 0; k < n->n_in; k++) {
         const ag_tensor *x = n->in[k];
-        if (!x->grad)
-            continue;
+        if (!x->grad || (x->node && x->node->fresh))
+            continue; /* not written */
         size_t i = first_nonfinite(x->grad, x->numel);
         if (i == SIZE_MAX)
             continue;
@@ -245,7 +245,24 @@ ag_view ag_out(const ag_opctx *c)
     return view_of(c->out, c->out->data);
 }
 
-ag_view ag_out_grad(const ag_opctx *c) { return view_of(c->out, c->out->grad); }
+/* Gradient buffers are not zeroed when they are made: a node's buffer is
+ * "fresh" until its first use in a sweep. A VJP that asks for it with
+ * ag_in_grad_first() stores its first contribution instead of adding it to
+ * zeros (one pass over memory fewer, and none in the forward pass); every
+ * other use zeroes the whole buffer first. */
+void agi_grad_ready(agi_node *n)
+{
+    if (n && n->fresh) {
+        memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
+        n->fresh = 0;
+    }
+}
+
+ag_view ag_out_grad(const ag_opctx *c)
+{
+    agi_grad_ready(c->out->node); /* no consumer wrote it: zeros */
+    return view_of(c->out, c->out->grad);
+}
 
 int ag_wants_grad(const ag_opctx *c, int i)
 {
@@ -255,7 +272,23 @@ int ag_wants_grad(const ag_opctx *c, int i)
 ag_view ag_in_grad(const ag_opctx *c, int i)
 {
     const ag_tensor *x = c->in[i];
-    return view_of(x, (x->flags & AGI_REQGRAD) ? x->grad : NULL);
+    if (!(x->flags & AGI_REQGRAD))
+        return view_of(x, NULL);
+    agi_grad_ready(x->node);
+    return view_of(x, x->grad);
+}
+
+ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first)
+{
+    const ag_tensor *x = c->in[i];
+    agi_node *n = x->node;
+    /* only a whole buffer: a view of it leaves the rest to other writers */
+    *first = (x->flags & AGI_REQGRAD) && n && n->fresh && n->out == x;
+    if (*first) {
+        n->fresh = 0;
+        return view_of(x, x->grad);
+    }
+    return ag_in_grad(c, i);
 }
 
 void *ag_save_alloc(ag_opctx *c, size_t bytes)
@@ -451,11 +484,7 @@ static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, i
         agi_fail(t, AG_ENOMEM, "ag_%s (node %zu): out of memory", op->name, index);
         return &t->poison;
     }
-    ag_real *grad = NULL;
-    if (record) {
-        grad = (ag_real *)blk;
-        memset(grad, 0, numel * sizeof(ag_real));
-    }
+    ag_real *grad = record ? (ag_real *)blk : NULL; /* fresh: zeroed on first use */
     blk += gbytes;
     ag_real *data = (ag_real *)blk;
     ag_tensor *y = (ag_tensor *)(blk + dbytes);
@@ -467,6 +496,7 @@ static ag_tensor *apply(ag_tape *t, const ag_op_def *op, ag_tensor *const *in, i
         node->in = ins;
         node->attr = NULL;
         node->live = 0;
+        node->fresh = 1;
         if (attr_size) {
             void *acopy = blk + dbytes + hbytes + nbytes + ibytes;
             copy_small(acopy, attr, attr_size);
@@ -548,19 +578,19 @@ static int backward_check(ag_tape *t, ag_tensor *y, const char *fn)
 
 static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
 {
-    /* Every recorded output got a zeroed gradient buffer with its data
-     * (ag_apply, while the block was in cache). A second sweep on the same
-     * tape starts again from zero, so it gives the same values. Only nodes
-     * that y depends on run. */
+    /* Every recorded output's gradient buffer starts fresh (agi_grad_ready).
+     * A second sweep on the same tape starts again from zero, so it gives
+     * the same values. Only nodes that y depends on run. */
     if (t->swept) {
         for (agi_node *n = t->last; n; n = n->prev) {
-            memset(n->out->grad, 0, n->out->numel * sizeof(ag_real));
+            n->fresh = 1;
             n->live = 0;
         }
     }
     t->swept = 1;
     /* Added, not stored: y may be a view of a parameter, whose gradient
-     * accumulates (a recorded output's buffer is zero here). */
+     * accumulates, or a view of part of a recorded output. */
+    agi_grad_ready(y->node);
     for (size_t i = 0; i < y->numel; i++)
         y->grad[i] += dy ? dy[i] : (ag_real)1;
     if (!y->node)
@@ -568,6 +598,15 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
     y->node->live = 1;
 
     for (agi_node *n = y->node; n; n = n->prev) {
+        /* The walk chases pointers backwards through memory written long
+         * ago: start loading the next node's neighbour and the buffers
+         * the next VJP touches while this one runs. */
+        agi_node *p = n->prev;
+        if (p) {
+            __builtin_prefetch(p->prev);
+            __builtin_prefetch(p->out->grad, 1);
+            __builtin_prefetch(p->out->data);
+        }
         if (!n->live)
             continue; /* y does not depend on this node */
         for (int i = 0; i < n->n_in; i++)

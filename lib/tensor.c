@@ -38,6 +38,7 @@ ag_real *ag_grad(const ag_tensor *x)
 {
     if (!x || (!(x->flags & AGI_PARAM) && !(x->node && x->node->live)))
         return NULL;
+    agi_grad_ready(x->node); /* reached by backward but never written: zeros */
     return x->grad;
 }
 const size_t *ag_shape(const ag_tensor *x) { return x ? x->shape : NULL; }

@@ -1,5 +1,6 @@
 /* y = a + b (broadcast)
  * VJP: ga += unbroadcast(gy),  gb += unbroadcast(gy) */
+#include "internal.h"
 #include "elementwise.h"
 
 static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
@@ -9,10 +10,11 @@ static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 
 static void add_forward(ag_opctx *c) { agi_binary_forward(c, add_kernel); }
 
-static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
     (void)a, (void)b;
-    for (size_t i = 0; i < n; i++) g[i] += gy[i];
+    AGI_GRAD_LOOP(n, g, store, gy[i]);
 }
 
 /* G_a += G_y, G_b += G_y, each summed over the axes it was broadcast along;
@@ -23,11 +25,16 @@ static void add_vjp(ag_opctx *c)
     for (int i = 0; i < 2; i++) {
         if (!ag_wants_grad(c, i))
             continue;
-        ag_view g = ag_in_grad(c, i);
+        int first;
+        ag_view g = ag_in_grad_first(c, i, &first);
         if (g.len == gy.len)
-            agi_map_grad(gy.len, add_d, gy.x, NULL, NULL, g.x);
+            agi_map_grad(gy.len, add_d, gy.x, NULL, NULL, g.x, first);
         else
+        {
+            if (first)
+                agi_zero(g.x, g.len);
             ag_unbroadcast_add(g.x, g.shape, g.ndim, gy.x, gy.shape, gy.ndim);
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-/* y = a x + b for constants a, b     VJP: gx += a gy
+/* y = a x + b for constants a, b     VJP: gx += a gy (stored if first)
  * The scalar forms are affine maps: x + s = 1 x + s, x s = s x + 0,
  * s - x = -1 x + s. One op, one node each. */
 #include "elementwise.h"
@@ -17,9 +17,14 @@ static void affine_forward(ag_opctx *c)
 
 static void affine_vjp(ag_opctx *c)
 {
-    ag_view gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
+    ag_view gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
     ag_real a = ((const affine_attr *)ag_attr(c))->a;
-    for (size_t i = 0; i < gy.len; i++) gx.x[i] += a * gy.x[i];
+    if (first)
+        for (size_t i = 0; i < gy.len; i++) gx.x[i] = a * gy.x[i];
+    else
+        for (size_t i = 0; i < gy.len; i++) gx.x[i] += a * gy.x[i];
 }
 
 const ag_op_def ag_op_affine = {.name = "affine", .n_in = 1, .shape = agi_same_shape,

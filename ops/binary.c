@@ -29,6 +29,7 @@ typedef struct map_args {
     agi_bin_grad g;
     const ag_real *gy, *a, *b;
     ag_real *y;
+    int store; /* the gradient kernel stores (first write) */
 } map_args;
 
 static const ag_real *at(const ag_real *p, size_t i)
@@ -39,23 +40,30 @@ static const ag_real *at(const ag_real *p, size_t i)
 static void map_span(void *ctx, size_t lo, size_t hi)
 {
     const map_args *m = ctx;
-    if (m->f)
+    if (m->f) {
         m->f(hi - lo, m->a + lo, at(m->b, lo), m->y + lo);
-    else
-        m->g(hi - lo, m->gy + lo, at(m->a, lo), at(m->b, lo), m->y + lo);
+        return;
+    }
+    m->g(hi - lo, m->gy + lo, at(m->a, lo), at(m->b, lo), m->y + lo, m->store);
 }
 
 void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y)
 {
-    map_args m = {k, NULL, NULL, a, b, y};
-    agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
+    map_args m = {k, NULL, NULL, a, b, y, 0};
+    if (n <= AGI_ELEM_SPAN) /* what agi_parallel_for would do, without the call */
+        map_span(&m, 0, n);
+    else
+        agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
 }
 
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
-                  const ag_real *b, ag_real *gx)
+                  const ag_real *b, ag_real *gx, int first)
 {
-    map_args m = {NULL, g, gy, a, b, gx};
-    agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
+    map_args m = {NULL, g, gy, a, b, gx, first};
+    if (n <= AGI_ELEM_SPAN)
+        map_span(&m, 0, n);
+    else
+        agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
 }
 
 /* p = {y, a, b} */
@@ -97,7 +105,7 @@ static void grad_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {
     agi_bin_grad kern = *(const agi_bin_grad *)ud;
     if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
-        kern(n, p[1], p[2], p[3], p[0]);
+        kern(n, p[1], p[2], p[3], p[0], 0);
         return;
     }
     ag_real gb[BLOCK], ab[BLOCK], bb[BLOCK], tb[BLOCK];
@@ -107,11 +115,11 @@ static void grad_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
         const ag_real *a = gather(ab, p[2] + k * s[2], s[2], m);
         const ag_real *b = gather(bb, p[3] + k * s[3], s[3], m);
         if (s[0] == 1) {
-            kern(m, gy, a, b, p[0] + k);
+            kern(m, gy, a, b, p[0] + k, 0);
             continue;
         }
         memset(tb, 0, m * sizeof *tb);
-        kern(m, gy, a, b, tb);
+        kern(m, gy, a, b, tb, 0);
         if (s[0] == 0) {
             ag_real sum = 0;
             for (size_t j = 0; j < m; j++) sum += tb[j];
@@ -129,11 +137,13 @@ void agi_binary_vjp(ag_opctx *c, agi_bin_grad da, agi_bin_grad db)
     for (int i = 0; i < 2; i++) {
         if (!ag_wants_grad(c, i))
             continue;
-        ag_view g = ag_in_grad(c, i);
         if (a.len == gy.len && b.len == gy.len) {
-            agi_map_grad(gy.len, kern[i], gy.x, a.x, b.x, g.x);
+            int first;
+            ag_view g = ag_in_grad_first(c, i, &first);
+            agi_map_grad(gy.len, kern[i], gy.x, a.x, b.x, g.x, first);
             continue;
         }
+        ag_view g = ag_in_grad(c, i);
         ag_real *base[4] = {g.x, gy.x, a.x, b.x};
         const size_t *sh[4] = {g.shape, gy.shape, a.shape, b.shape};
         int nd[4] = {g.ndim, gy.ndim, a.ndim, b.ndim};

@@ -8,16 +8,18 @@ static void div_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
     for (size_t i = 0; i < n; i++) y[i] = a[i] / b[i];
 }
 
-static void div_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void div_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
     (void)a;
-    for (size_t i = 0; i < n; i++) g[i] += gy[i] / b[i];
+    AGI_GRAD_LOOP(n, g, store, gy[i] / b[i]);
 }
 
 /* (gy * a / b) / b rather than gy * a / (b * b): b * b overflows sooner. */
-static void div_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void div_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
-    for (size_t i = 0; i < n; i++) g[i] -= gy[i] * a[i] / b[i] / b[i];
+    AGI_GRAD_LOOP(n, g, store, -(gy[i] * a[i] / b[i] / b[i])); /* x + -y == x - y */
 }
 
 static void div_forward(ag_opctx *c) { agi_binary_forward(c, div_kernel); }

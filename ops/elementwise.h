@@ -20,19 +20,32 @@ static inline ag_real agi_fabs(ag_real x) { return AGI_LIBM(fabs)(x); }
 /* Kernels of a broadcasting binary op, on contiguous arrays of n elements
  * (the broadcasting is done by the callers below):
  *   agi_bin_fwd:  y[i] = f(a[i], b[i])
- *   agi_bin_grad: g[i] += gy[i] * (d f / d a or b)(a[i], b[i])   (accumulate) */
-typedef void (*agi_bin_fwd)(size_t n, const ag_real *a, const ag_real *b, ag_real *y);
+ *   agi_bin_grad: g[i] += gy[i] * (d f / d a or b)(a[i], b[i])   (accumulate)
+ *                 or, with store (the first write, ag_in_grad_first), g[i] = ... */
 typedef void (*agi_bin_grad)(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b,
-                             ag_real *g);
+                             ag_real *g, int store);
+typedef void (*agi_bin_fwd)(size_t n, const ag_real *a, const ag_real *b, ag_real *y);
+
+/* The body of an agi_bin_grad kernel: g[i] = expr or g[i] += expr for
+ * i < n, expr written in terms of i. Two loops, so that each vectorises. */
+#define AGI_GRAD_LOOP(n, g, store, expr)                              \
+    do {                                                              \
+        if (store)                                                    \
+            for (size_t i = 0; i < (n); i++) (g)[i] = (expr);         \
+        else                                                          \
+            for (size_t i = 0; i < (n); i++) (g)[i] += (expr);        \
+    } while (0)
 
 /* k(n, a, b, y) over n elements (b may be NULL for a unary kernel), or
  * g(n, gy, a, b, gx) likewise: split over the thread pool in spans of at
  * least AGI_ELEM_SPAN elements. Each element is computed alone, so the
- * result does not depend on the split; short arrays stay on this thread. */
+ * result does not depend on the split; short arrays stay on this thread.
+ * With first (from ag_in_grad_first), gx holds garbage and the kernel
+ * stores. */
 #define AGI_ELEM_SPAN 32768
 void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y);
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
-                  const ag_real *b, ag_real *gx);
+                  const ag_real *b, ag_real *gx, int first);
 
 /* `forward` of a binary op from its kernel. Same shapes: one call over the
  * whole arrays. Broadcast: the operands of each run are gathered into short

@@ -47,8 +47,7 @@ static void fold_forward(ag_opctx *c)
     const fold_attr *a = ag_attr(c);
     ag_view x = ag_in(c, 0), y = ag_out(c);
     agi_window_geom k = agi_window_geom_of(&a->g, y.shape);
-    memset(y.x, 0, y.len * sizeof *y.x);
-    agi_col2im_batch(x.x, &k, &a->g, y.x);
+    agi_col2im_batch(x.x, &k, &a->g, 1, y.x); /* y = 0, then the sums */
 }
 
 static void fold_vjp(ag_opctx *c)

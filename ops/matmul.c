@@ -80,6 +80,16 @@ static void mm_forward(ag_opctx *c)
                    y.x, g.n, g.sc);
 }
 
+/* Input i's gradient and the GEMM's beta: 0 when the GEMM writes it first
+ * (ag_in_grad_first), 1 to accumulate (always for a shared operand). */
+static ag_real *grad_for(ag_opctx *c, int i, int shared, ag_real *beta)
+{
+    int first = 0;
+    ag_real *g = shared ? ag_in_grad(c, i).x : ag_in_grad_first(c, i, &first).x;
+    *beta = first ? 0 : 1;
+    return g;
+}
+
 static void mm_vjp(ag_opctx *c)
 {
     const mm_attr *at = ag_attr(c);
@@ -88,24 +98,28 @@ static void mm_vjp(ag_opctx *c)
     size_t lda = at->ta ? g.m : g.k, ldb = at->tb ? g.k : g.n;
     size_t rows = g.fold ? g.m * g.batch : g.m, nb = g.fold ? 1 : g.batch;
     /* Per batch item; a shared operand's gradient (stride 0) sums the items
-     * in order. */
+     * in order. beta = 0 when this is the first write into the gradient
+     * (every element is written once), except for a shared operand, whose
+     * items all add into it. */
     if (ag_wants_grad(c, 0)) {
-        ag_real *ga = ag_in_grad(c, 0).x;
+        ag_real beta;
+        ag_real *ga = grad_for(c, 0, g.sa == 0 && nb > 1, &beta);
         if (!at->ta) /* G_A += G op(B)^T */
-            agi_gemm_batch(0, !at->tb, nb, rows, g.k, g.n, 1, gy.x, g.n, g.sc, b.x, ldb, g.sb, 1,
-                           ga, lda, g.sa);
+            agi_gemm_batch(0, !at->tb, nb, rows, g.k, g.n, 1, gy.x, g.n, g.sc, b.x, ldb, g.sb,
+                           beta, ga, lda, g.sa);
         else         /* G_A (stored [k,m]) += op(B) G^T */
-            agi_gemm_batch(at->tb, 1, nb, g.k, g.m, g.n, 1, b.x, ldb, g.sb, gy.x, g.n, g.sc, 1,
-                           ga, lda, g.sa);
+            agi_gemm_batch(at->tb, 1, nb, g.k, g.m, g.n, 1, b.x, ldb, g.sb, gy.x, g.n, g.sc,
+                           beta, ga, lda, g.sa);
     }
     if (ag_wants_grad(c, 1)) {
-        ag_real *gb = ag_in_grad(c, 1).x;
+        ag_real beta;
+        ag_real *gb = grad_for(c, 1, g.sb == 0 && nb > 1, &beta);
         if (!at->tb) /* G_B += op(A)^T G */
-            agi_gemm_batch(!at->ta, 0, nb, g.k, g.n, rows, 1, a.x, lda, g.sa, gy.x, g.n, g.sc, 1,
-                           gb, ldb, g.sb);
+            agi_gemm_batch(!at->ta, 0, nb, g.k, g.n, rows, 1, a.x, lda, g.sa, gy.x, g.n, g.sc,
+                           beta, gb, ldb, g.sb);
         else         /* G_B (stored [n,k]) += G^T op(A) */
-            agi_gemm_batch(1, at->ta, nb, g.n, g.k, rows, 1, gy.x, g.n, g.sc, a.x, lda, g.sa, 1,
-                           gb, ldb, g.sb);
+            agi_gemm_batch(1, at->ta, nb, g.n, g.k, rows, 1, gy.x, g.n, g.sc, a.x, lda, g.sa,
+                           beta, gb, ldb, g.sb);
     }
 }
 

@@ -11,17 +11,16 @@ static void maximum_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real
     for (size_t i = 0; i < n; i++) y[i] = (a[i] >= b[i] || a[i] != a[i]) ? a[i] : b[i];
 }
 
-static void maximum_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void maximum_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
-    for (size_t i = 0; i < n; i++) {
-        ag_real v = gy[i];
-        g[i] += a[i] > b[i] ? v : a[i] == b[i] ? v / 2 : 0;
-    }
+    AGI_GRAD_LOOP(n, g, store, a[i] > b[i] ? gy[i] : a[i] == b[i] ? gy[i] / 2 : 0);
 }
 
-static void maximum_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void maximum_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
-    maximum_da(n, gy, b, a, g);   /* max is symmetric: swap the roles */
+    maximum_da(n, gy, b, a, g, store);   /* max is symmetric: swap the roles */
 }
 
 static void maximum_forward(ag_opctx *c) { agi_binary_forward(c, maximum_kernel); }

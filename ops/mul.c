@@ -7,16 +7,18 @@ static void mul_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
     for (size_t i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
 
-static void mul_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void mul_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
     (void)a;
-    for (size_t i = 0; i < n; i++) g[i] += gy[i] * b[i];   /* G_a += G_y * b */
+    AGI_GRAD_LOOP(n, g, store, gy[i] * b[i]); /* G_a += G_y * b */
 }
 
-static void mul_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void mul_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
     (void)b;
-    for (size_t i = 0; i < n; i++) g[i] += gy[i] * a[i];   /* G_b += G_y * a */
+    AGI_GRAD_LOOP(n, g, store, gy[i] * a[i]); /* G_b += G_y * a */
 }
 
 static void mul_forward(ag_opctx *c) { agi_binary_forward(c, mul_kernel); }

@@ -9,12 +9,13 @@ static void relu_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y
 }
 
 static void relu_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
-                   ag_real *gx)
+                   ag_real *gx, int store)
 {
     (void)unused;
+    /* gy loaded unconditionally: the select vectorises */
     for (size_t i = 0; i < n; i++) {
-        ag_real g = gy[i];   /* loaded unconditionally: the select vectorises */
-        gx[i] += x[i] > 0 ? g : 0;
+        ag_real g = gy[i], d = x[i] > 0 ? g : 0;
+        gx[i] = store ? d : gx[i] + d;
     }
 }
 
@@ -26,8 +27,10 @@ static void relu_forward(ag_opctx *c)
 
 static void relu_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    agi_map_grad(x.len, relu_d, gy.x, x.x, NULL, gx.x);
+    ag_view x = ag_in(c, 0), gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
+    agi_map_grad(x.len, relu_d, gy.x, x.x, NULL, gx.x, first);
 }
 
 const ag_op_def ag_op_relu = {.name = "relu", .n_in = 1, .shape = agi_same_shape,

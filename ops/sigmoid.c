@@ -11,10 +11,10 @@ static void sigmoid_k(size_t n, const ag_real *x, const ag_real *unused, ag_real
 }
 
 static void sigmoid_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
-                      ag_real *gx)
+                      ag_real *gx, int store)
 {
     (void)unused;
-    for (size_t i = 0; i < n; i++) gx[i] += gy[i] * y[i] * (1 - y[i]);
+    AGI_GRAD_LOOP(n, gx, store, gy[i] * y[i] * (1 - y[i]));
 }
 
 static void sigmoid_forward(ag_opctx *c)
@@ -25,8 +25,10 @@ static void sigmoid_forward(ag_opctx *c)
 
 static void sigmoid_vjp(ag_opctx *c)
 {
-    ag_view y = ag_out(c), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    agi_map_grad(y.len, sigmoid_d, gy.x, y.x, NULL, gx.x);
+    ag_view y = ag_out(c), gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
+    agi_map_grad(y.len, sigmoid_d, gy.x, y.x, NULL, gx.x, first);
 }
 
 const ag_op_def ag_op_sigmoid = {.name = "sigmoid", .n_in = 1, .shape = agi_same_shape,

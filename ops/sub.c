@@ -7,16 +7,18 @@ static void sub_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
     for (size_t i = 0; i < n; i++) y[i] = a[i] - b[i];
 }
 
-static void sub_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void sub_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
     (void)a, (void)b;
-    for (size_t i = 0; i < n; i++) g[i] += gy[i];   /* G_a += G_y */
+    AGI_GRAD_LOOP(n, g, store, gy[i]); /* G_a += G_y */
 }
 
-static void sub_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g)
+static void sub_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+                   int store)
 {
     (void)a, (void)b;
-    for (size_t i = 0; i < n; i++) g[i] -= gy[i];   /* G_b -= G_y */
+    AGI_GRAD_LOOP(n, g, store, -gy[i]); /* G_b -= G_y (x + -y == x - y) */
 }
 
 static void sub_forward(ag_opctx *c) { agi_binary_forward(c, sub_kernel); }

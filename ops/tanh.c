@@ -10,10 +10,10 @@ static void tanh_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y
 }
 
 static void tanh_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
-                   ag_real *gx)
+                   ag_real *gx, int store)
 {
     (void)unused;
-    for (size_t i = 0; i < n; i++) gx[i] += gy[i] * (1 - y[i] * y[i]);
+    AGI_GRAD_LOOP(n, gx, store, gy[i] * (1 - y[i] * y[i]));
 }
 
 static void tanh_forward(ag_opctx *c)
@@ -24,8 +24,10 @@ static void tanh_forward(ag_opctx *c)
 
 static void tanh_vjp(ag_opctx *c)
 {
-    ag_view y = ag_out(c), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    agi_map_grad(y.len, tanh_d, gy.x, y.x, NULL, gx.x);
+    ag_view y = ag_out(c), gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
+    agi_map_grad(y.len, tanh_d, gy.x, y.x, NULL, gx.x, first);
 }
 
 const ag_op_def ag_op_tanh = {.name = "tanh", .n_in = 1, .shape = agi_same_shape,

@@ -43,9 +43,11 @@ static void unfold_forward(ag_opctx *c)
 static void unfold_vjp(ag_opctx *c)
 {
     const ag_window2d *g = ag_attr(c);
-    ag_view gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
+    ag_view gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
     agi_window_geom k = agi_window_geom_of(g, gx.shape);
-    agi_col2im_batch(gy.x, &k, g, gx.x); /* G_x += fold(G_y) */
+    agi_col2im_batch(gy.x, &k, g, first, gx.x); /* G_x += fold(G_y) */
 }
 
 const ag_op_def ag_op_unfold = {.name = "unfold", .n_in = 1, .shape = unfold_shape,

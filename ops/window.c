@@ -342,7 +342,7 @@ typedef struct batch_job {
     ag_real *dst;
     const agi_window_geom *k;
     const ag_window2d *g;
-    int acc, to_cols;
+    int acc, to_cols; /* acc: im2col adds; col2im zeroes each image first */
     ag_real pv;
 } batch_job;
 
@@ -354,9 +354,12 @@ static void batch_task(void *ctx, size_t lo, size_t hi)
         if (b->to_cols)
             agi_im2col(b->src + i * k->img, k->c, k->h, k->w, b->g, k->oh, k->ow, b->acc, b->pv,
                        b->dst + i * k->cols);
-        else
+        else {
+            if (b->acc) /* zero first */
+                memset(b->dst + i * k->img, 0, k->img * sizeof(ag_real));
             agi_col2im(b->src + i * k->cols, k->c, k->h, k->w, b->g, k->oh, k->ow,
                        b->dst + i * k->img);
+        }
     }
 }
 
@@ -375,8 +378,8 @@ void agi_im2col_batch(const ag_real *x, const agi_window_geom *k, const ag_windo
 }
 
 void agi_col2im_batch(const ag_real *cols, const agi_window_geom *k, const ag_window2d *g,
-                      ag_real *x)
+                      int zero, ag_real *x)
 {
-    batch_job b = {cols, x, k, g, 0, 0, 0};
+    batch_job b = {cols, x, k, g, zero, 0, 0};
     agi_parallel_for(k->n, min_images(k), batch_task, &b);
 }

@@ -39,7 +39,9 @@ void agi_col2im(const ag_real *cols, size_t c, size_t h, size_t w, const ag_wind
  * thread count). */
 void agi_im2col_batch(const ag_real *x, const agi_window_geom *k, const ag_window2d *g, int acc,
                       ag_real pv, ag_real *cols);
+/* col2im with zero: x holds garbage and each image is zeroed first (by the
+ * thread that sums into it). */
 void agi_col2im_batch(const ag_real *cols, const agi_window_geom *k, const ag_window2d *g,
-                      ag_real *x);
+                      int zero, ag_real *x);
 
 #endif

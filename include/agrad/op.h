@@ -16,7 +16,8 @@
  *   state for the VJP with ag_save_alloc() (tape memory).
  * - `vjp(c)`: for each input i with ag_wants_grad(c, i), *accumulate* (+=)
  *   the vector-Jacobian product into ag_in_grad(c, i), given ag_out_grad(c).
- *   Never overwrite: an input may feed several ops.
+ *   Never overwrite: an input may feed several ops. (The one exception is
+ *   opt-in: ag_in_grad_first() says when a store is the first write.)
  *
  * Attributes (axis, stride, alpha...) are passed to ag_apply() as a pointer
  * and size, copied into tape memory, and read back with ag_attr().
@@ -107,6 +108,24 @@ AG_API int ag_wants_grad(const ag_opctx *c, int i);
 
 /** @brief In `vjp`: the gradient buffer of input @p i, to accumulate into (x is NULL if not wanted). */
 AG_API ag_view ag_in_grad(const ag_opctx *c, int i);
+
+/**
+ * @brief In `vjp`: input @p i's gradient buffer, for a VJP that can store its
+ *        result instead of adding it.
+ *
+ * Like ag_in_grad(), except when nothing has been written to that buffer in
+ * this backward sweep yet: then it is returned as it is, *not zeroed*, and
+ * *@p first is set to 1, and the VJP must **store** (=) every element of the
+ * view rather than add. Otherwise *@p first is 0 and the VJP adds as usual.
+ * The buffer counts as written as soon as this returns with *@p first = 1,
+ * so ask for it just before writing it, and write all of it before asking
+ * for another input's gradient (the same tensor may be two inputs, as in
+ * x * x). The engine zeroes gradient buffers lazily; a VJP that stores its
+ * first contribution saves that zeroing and a read of zeros (matmul passes
+ * beta = 0 to its GEMM, for instance).
+ * @param first set to 1 (store) or 0 (accumulate); must not be NULL.
+ */
+AG_API ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first);
 
 /** @brief The attributes given to ag_apply(), in tape memory; NULL if none. */
 AG_API const void *ag_attr(const ag_opctx *c);

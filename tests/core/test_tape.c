@@ -197,3 +197,131 @@ Test(tape, strict_mode_aborts, .signal = SIGABRT)
     ag_matmul(t, ag_tensor_new(t, AG_SHAPE(2, 3)), ag_tensor_new(t, AG_SHAPE(2, 3)));
     ag_tape_free(t); /* not reached */
 }
+
+/* ---- gradient buffers: zeroed on first use, or stored into first ---- */
+
+/* An op whose VJP writes nothing: its input's gradient stays unwritten. */
+static void copy_fwd(ag_opctx *c)
+{
+    ag_view x = ag_in(c, 0), y = ag_out(c);
+    memcpy(y.x, x.x, x.len * sizeof *x.x);
+}
+static void no_vjp(ag_opctx *c) { (void)c; }
+static const ag_op_def opaque = {.name = "opaque", .n_in = 1, .shape = same_shape_as_input,
+                                 .forward = copy_fwd, .vjp = no_vjp};
+
+/* y = 3 x, its VJP through ag_in_grad_first: stores when first, adds else;
+ * counts the stores. */
+static int n_first;
+static void triple_fwd(ag_opctx *c)
+{
+    ag_view x = ag_in(c, 0), y = ag_out(c);
+    for (size_t i = 0; i < x.len; i++) y.x[i] = 3 * x.x[i];
+}
+static void triple_vjp(ag_opctx *c)
+{
+    ag_view gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
+    n_first += first;
+    for (size_t i = 0; i < gy.len; i++) gx.x[i] = (first ? 0 : gx.x[i]) + 3 * gy.x[i];
+}
+static const ag_op_def triple = {.name = "triple", .n_in = 1, .shape = same_shape_as_input,
+                                 .forward = triple_fwd, .vjp = triple_vjp};
+
+Test(tape, unwritten_gradient_reads_as_zero)
+{
+    /* y is reached by backward but its only consumer writes no gradient:
+     * ag_grad(y) and everything upstream are zeros, not stale memory, and
+     * anomaly mode finds nothing to report. Run twice: the second sweep
+     * reuses the buffers the first one wrote. */
+    ag_tensor *x = param_rand(AG_SHAPE(40), -1, 1, 9);
+    ag_tape *t = ag_tape_new();
+    ag_tape_set_anomaly(t, 1);
+    for (int rep = 0; rep < 2; rep++) {
+        ag_tape_reset(t);
+        ag_param_zero_grad(x);
+        /* fill the arena with nonzero gradients first */
+        ag_tensor *u = ag_exp(t, x);
+        cr_assert_eq(ag_backward(t, ag_sum_all(t, ag_mul(t, u, u))), AG_OK);
+        ag_tape_reset(t);
+        ag_param_zero_grad(x);
+        ag_tensor *y = ag_tanh(t, x);
+        ag_tensor *z = ag_apply(t, &opaque, &y, 1, NULL, 0);
+        ag_tensor *l = ag_sum_all(t, ag_add(t, z, ag_mul_scalar(t, x, 0)));
+        cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+        const ag_real *gy = ag_grad(y), *gx = ag_grad(x);
+        cr_assert_not_null(gy);
+        for (int i = 0; i < 40; i++) {
+            cr_assert(gy[i] == 0, "rep %d: grad y[%d] = %g", rep, i, (double)gy[i]);
+            cr_assert(gx[i] == 0, "rep %d: grad x[%d] = %g", rep, i, (double)gx[i]);
+        }
+    }
+    ag_tape_free(t);
+    ag_param_free(x);
+}
+
+Test(tape, first_write_stores_then_adds)
+{
+    /* h = exp(x) feeds three consumers: triple (whole), exp of a slice (a
+     * view), and triple again. Backward runs them in reverse: the last
+     * triple is the first writer (stores), the slice's consumer finds h's
+     * buffer written and adds, the first triple adds. d/dx of
+     * sum(3h) + sum(exp(h[2:5])) + sum(3h) = 6 e^x, plus e^x exp(e^x) on
+     * [2, 5). */
+    ag_tensor *x = param_rand(AG_SHAPE(8), -1, 1, 10);
+    ag_tape *t = ag_tape_new();
+    for (int sweep = 0; sweep < 2; sweep++) {
+        ag_tape_reset(t);
+        ag_param_zero_grad(x);
+        n_first = 0;
+        ag_tensor *h = ag_exp(t, x);
+        ag_tensor *a = ag_apply(t, &triple, &h, 1, NULL, 0);
+        ag_tensor *es = ag_exp(t, ag_slice(t, h, 0, 2, 3));
+        ag_tensor *b = ag_apply(t, &triple, &h, 1, NULL, 0);
+        ag_tensor *l = ag_add(t, ag_add(t, ag_sum_all(t, a), ag_sum_all(t, es)),
+                              ag_sum_all(t, b));
+        cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+        cr_assert_eq(n_first, 1, "one first write into h's gradient, got %d", n_first);
+        for (int i = 0; i < 8; i++) {
+            double e = exp((double)ag_data(x)[i]);
+            double want = 6 * e + (i >= 2 && i < 5 ? e * exp(e) : 0);
+            cr_assert_float_eq(ag_grad(x)[i], want, 1e-5 * (1 + want), "x[%d]: %g, want %g", i,
+                               (double)ag_grad(x)[i], want);
+        }
+        /* the same tape swept again: same values (buffers fresh again) */
+        ag_real g1[8];
+        memcpy(g1, ag_grad(x), sizeof g1);
+        ag_param_zero_grad(x);
+        n_first = 0;
+        cr_assert_eq(ag_backward(t, l), AG_OK);
+        cr_assert_eq(n_first, 1);
+        cr_assert(memcmp(g1, ag_grad(x), sizeof g1) == 0, "second sweep differs");
+    }
+    ag_tape_free(t);
+    ag_param_free(x);
+}
+
+Test(tape, same_tensor_twice_first_write)
+{
+    /* mul(h, h) and matmul(m, m^T) with an intermediate h, m: the op's two
+     * inputs share one buffer; the first stores, the second adds. */
+    ag_tensor *x = param_rand(AG_SHAPE(3, 3), -1, 1, 11);
+    ag_tape *t = ag_tape_new();
+    ag_tensor *h = ag_tanh(t, x);
+    ag_tensor *l = ag_add(t, ag_sum_all(t, ag_mul(t, h, h)),
+                          ag_sum_all(t, ag_matmul_t(t, h, h, 0, 1)));
+    cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+    /* d/dh: 2h + (sum_j h[j][.] over rows: d sum(H H^T)/dH = 2 (1 1^T) H) */
+    const ag_real *hd = ag_data(h);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++) {
+            double colsum = hd[c] + hd[3 + c] + hd[6 + c];
+            double dh = 2 * hd[r * 3 + c] + 2 * colsum;
+            double want = dh * (1 - hd[r * 3 + c] * hd[r * 3 + c]);
+            cr_assert_float_eq(ag_grad(x)[r * 3 + c], want, 1e-5 * (1 + fabs(want)),
+                               "x[%d][%d]: %g, want %g", r, c, (double)ag_grad(x)[r * 3 + c], want);
+        }
+    ag_tape_free(t);
+    ag_param_free(x);
+}
