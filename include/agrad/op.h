@@ -123,7 +123,10 @@ AG_API ag_view ag_in_grad(const ag_opctx *c, int i);
  * x * x). The engine zeroes gradient buffers lazily; a VJP that stores its
  * first contribution saves that zeroing and a read of zeros (matmul passes
  * beta = 0 to its GEMM, for instance).
+ * @param c     the op context given to `vjp`.
+ * @param i     the input's index.
  * @param first set to 1 (store) or 0 (accumulate); must not be NULL.
+ * @return      the view of input @p i's gradient (x is NULL if it needs none).
  */
 AG_API ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first);
 
