@@ -111,18 +111,28 @@ static void max_block(const ag_real *restrict x, ag_real *restrict y, ag_real *r
     }
 }
 
+/* every element of gx is written: with store, the first write into it
+ * (ag_in_grad_first) stores */
 static void max_block_vjp(ag_real *restrict gx, const ag_real *restrict x,
                           const ag_real *restrict y, const ag_real *restrict gy,
-                          const ag_real *restrict inv, size_t outer, size_t r, size_t inner)
+                          const ag_real *restrict inv, size_t outer, size_t r, size_t inner,
+                          int store)
 {
     for (size_t o = 0; o < outer; o++) {
         const ag_real *yo = y + o * inner, *go = gy + o * inner, *vo = inv + o * inner;
         for (size_t j = 0; j < r; j++) {
             size_t base = (o * r + j) * inner;
-            for (size_t i = 0; i < inner; i++) {
-                ag_real w = go[i] * vo[i]; /* unconditional: the select then vectorises */
-                gx[base + i] += x[base + i] == yo[i] ? w : 0;
-            }
+            /* w unconditional: the select then vectorises */
+            if (store)
+                for (size_t i = 0; i < inner; i++) {
+                    ag_real w = go[i] * vo[i];
+                    gx[base + i] = x[base + i] == yo[i] ? w : 0;
+                }
+            else
+                for (size_t i = 0; i < inner; i++) {
+                    ag_real w = go[i] * vo[i];
+                    gx[base + i] += x[base + i] == yo[i] ? w : 0;
+                }
         }
     }
 }
@@ -133,6 +143,7 @@ typedef struct block_job {
     const ag_real *x, *y, *gy, *inv_in;
     ag_real *out, *inv, *gx;
     size_t r, inner;
+    int store; /* the VJP's first write into gx */
 } block_job;
 
 static void block_fwd_task(void *ctx, size_t lo, size_t hi)
@@ -148,7 +159,7 @@ static void block_vjp_task(void *ctx, size_t lo, size_t hi)
     const block_job *j = ctx;
     size_t ri = j->r * j->inner, o = lo * j->inner;
     max_block_vjp(j->gx + lo * ri, j->x + lo * ri, j->y + o, j->gy + o, j->inv_in + o, hi - lo,
-                  j->r, j->inner);
+                  j->r, j->inner, j->store);
 }
 
 static size_t rows_per_span(size_t r, size_t inner)
@@ -185,14 +196,17 @@ static void max_forward(ag_opctx *c)
 
 static void max_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c), gx = ag_in_grad(c, 0), gy = ag_out_grad(c);
+    ag_view x = ag_in(c, 0), y = ag_out(c), gy = ag_out_grad(c);
     size_t keep[AG_MAX_DIMS], outer, r, inner;
     if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
+        int first;
+        ag_view gx = ag_in_grad_first(c, 0, &first);
         block_job j = {.x = x.x, .y = y.x, .gy = gy.x, .inv_in = ag_saved(c), .gx = gx.x,
-                       .r = r, .inner = inner};
+                       .r = r, .inner = inner, .store = first};
         agi_parallel_for(outer, rows_per_span(r, inner), block_vjp_task, &j);
         return;
     }
+    ag_view gx = ag_in_grad(c, 0);
     agi_reduce_keepshape(c, keep);
     max_bwd b = {y.x, ag_saved(c)};
     ag_real *base[4] = {gx.x, x.x, y.x, gy.x};
