@@ -33,6 +33,13 @@
 #define MIN_PACK_PER_CHUNK 32768.0
 /* Largest packed copy of both operands made for the shared path. */
 #define PACK_SHARED_MAX ((size_t)16 << 20)
+/* Smallest product that packs on the shared path (unless its operands fit
+ * on the stack): below it, the packing is too small to split and one
+ * thread packed everything while the others waited. 2 threads, GFLOP/s
+ * shared -> private: 4.2 MFLOP products (W-MLP's second layer and its
+ * gradients, an LSTM step) 118-155 -> 151-183; 25.7 MFLOP ones about
+ * equal (155 -> 148, 162 -> 165); 256^3 175 -> 159. One thread: equal. */
+#define SHARED_MIN_FLOPS 12e6
 static size_t pack_shared_max = PACK_SHARED_MAX;
 
 /* ---- dispatch ---- */
@@ -437,7 +444,8 @@ void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t
     size_t min_tiles = (size_t)(MIN_FLOPS_PER_CHUNK / per_tile) + 1;
     size_t a_len = round_up(g.pa * kern->mr * k, 64 / sizeof(ag_real)); /* keeps bp aligned */
     size_t len = a_len + g.pb * kern->nr * k;
-    if (len <= pack_shared_max / sizeof(ag_real)) {
+    if (len <= pack_shared_max / sizeof(ag_real) &&
+        (len <= SMALL_LEN || flops >= SHARED_MIN_FLOPS)) {
         _Alignas(64) ag_real small[SMALL_LEN];
         ag_real *buf = len <= SMALL_LEN ? small : pack_buffer(len);
         if (buf) {
