@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include "agrad.h"
 
 enum {
@@ -139,16 +138,6 @@ size_t agi_numel(const size_t *shape, int ndim, int *overflow);
 
 /* splitmix64 step, used by tape streams and initialisers. */
 uint64_t agi_splitmix64(uint64_t *state);
-
-/* x[i] = 0, i < n: a short loop for a few values, memset beyond */
-static inline void agi_zero(ag_real *x, size_t n)
-{
-    if (n > 64) {
-        memset(x, 0, n * sizeof *x);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) x[i] = 0;
-}
 
 /* Zero node n's output gradient if it is still fresh (not written this
  * sweep); n may be NULL. */

@@ -1,6 +1,5 @@
 /* y = a + b (broadcast)
  * VJP: ga += unbroadcast(gy),  gb += unbroadcast(gy) */
-#include "internal.h"
 #include "elementwise.h"
 
 static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
@@ -25,14 +24,12 @@ static void add_vjp(ag_opctx *c)
     for (int i = 0; i < 2; i++) {
         if (!ag_wants_grad(c, i))
             continue;
-        int first;
-        ag_view g = ag_in_grad_first(c, i, &first);
-        if (g.len == gy.len)
+        if (ag_in(c, i).len == gy.len) {
+            int first;
+            ag_view g = ag_in_grad_first(c, i, &first);
             agi_map_grad(gy.len, add_d, gy.x, NULL, NULL, g.x, first);
-        else
-        {
-            if (first)
-                agi_zero(g.x, g.len);
+        } else {
+            ag_view g = ag_in_grad(c, i);
             ag_unbroadcast_add(g.x, g.shape, g.ndim, gy.x, gy.shape, gy.ndim);
         }
     }

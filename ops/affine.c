@@ -21,10 +21,7 @@ static void affine_vjp(ag_opctx *c)
     int first;
     ag_view gx = ag_in_grad_first(c, 0, &first);
     ag_real a = ((const affine_attr *)ag_attr(c))->a;
-    if (first)
-        for (size_t i = 0; i < gy.len; i++) gx.x[i] = a * gy.x[i];
-    else
-        for (size_t i = 0; i < gy.len; i++) gx.x[i] += a * gy.x[i];
+    AGI_GRAD_LOOP(gy.len, gx.x, first, a * gy.x[i]);
 }
 
 const ag_op_def ag_op_affine = {.name = "affine", .n_in = 1, .shape = agi_same_shape,

@@ -66,6 +66,14 @@ void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
         agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
 }
 
+void agi_unary_vjp(ag_opctx *c, agi_bin_grad d, int from_output)
+{
+    ag_view v = from_output ? ag_out(c) : ag_in(c, 0), gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
+    agi_map_grad(gy.len, d, gy.x, v.x, NULL, gx.x, first);
+}
+
 /* p = {y, a, b} */
 static void fwd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {

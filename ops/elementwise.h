@@ -47,6 +47,11 @@ void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_rea
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
                   const ag_real *b, ag_real *gx, int first);
 
+/* `vjp` of a unary op from its derivative kernel d(n, gy, v, NULL, gx):
+ * v is the op's output (from_output, e.g. tanh: 1 - y^2) or its input
+ * (relu). Stores on the first write into gx. */
+void agi_unary_vjp(ag_opctx *c, agi_bin_grad d, int from_output);
+
 /* `forward` of a binary op from its kernel. Same shapes: one call over the
  * whole arrays. Broadcast: the operands of each run are gathered into short
  * contiguous blocks first, so the kernel stays a plain loop. */

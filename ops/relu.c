@@ -27,10 +27,7 @@ static void relu_forward(ag_opctx *c)
 
 static void relu_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c);
-    int first;
-    ag_view gx = ag_in_grad_first(c, 0, &first);
-    agi_map_grad(x.len, relu_d, gy.x, x.x, NULL, gx.x, first);
+    agi_unary_vjp(c, relu_d, 0);
 }
 
 const ag_op_def ag_op_relu = {.name = "relu", .n_in = 1, .shape = agi_same_shape,

@@ -25,10 +25,7 @@ static void sigmoid_forward(ag_opctx *c)
 
 static void sigmoid_vjp(ag_opctx *c)
 {
-    ag_view y = ag_out(c), gy = ag_out_grad(c);
-    int first;
-    ag_view gx = ag_in_grad_first(c, 0, &first);
-    agi_map_grad(y.len, sigmoid_d, gy.x, y.x, NULL, gx.x, first);
+    agi_unary_vjp(c, sigmoid_d, 1);
 }
 
 const ag_op_def ag_op_sigmoid = {.name = "sigmoid", .n_in = 1, .shape = agi_same_shape,

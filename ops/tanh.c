@@ -24,10 +24,7 @@ static void tanh_forward(ag_opctx *c)
 
 static void tanh_vjp(ag_opctx *c)
 {
-    ag_view y = ag_out(c), gy = ag_out_grad(c);
-    int first;
-    ag_view gx = ag_in_grad_first(c, 0, &first);
-    agi_map_grad(y.len, tanh_d, gy.x, y.x, NULL, gx.x, first);
+    agi_unary_vjp(c, tanh_d, 1);
 }
 
 const ag_op_def ag_op_tanh = {.name = "tanh", .n_in = 1, .shape = agi_same_shape,

@@ -99,8 +99,8 @@ static void copy_run(ag_real *restrict dst, const ag_real *restrict src, size_t 
         for (size_t i = 0; i < n; i++) dst[i] = src[i * s];
 }
 
-static void im2col_general(const ag_real *x, size_t c, size_t h, size_t w, const ag_window2d *g, size_t oh,
-                size_t ow, int acc, ag_real pv, ag_real *cols)
+static void im2col_general(const ag_real *x, size_t c, size_t h, size_t w, const ag_window2d *g,
+                           size_t oh, size_t ow, int acc, ag_real pv, ag_real *cols)
 {
     const size_t L = oh * ow, sh = g->stride_h, sw = g->stride_w;
     if (acc) /* the padding adds nothing */
@@ -133,8 +133,8 @@ static void im2col_general(const ag_real *x, size_t c, size_t h, size_t w, const
     }
 }
 
-static void col2im_general(const ag_real *cols, size_t c, size_t h, size_t w, const ag_window2d *g, size_t oh,
-                size_t ow, ag_real *x)
+static void col2im_general(const ag_real *cols, size_t c, size_t h, size_t w,
+                           const ag_window2d *g, size_t oh, size_t ow, ag_real *x)
 {
     const size_t L = oh * ow, sh = g->stride_h, sw = g->stride_w;
     for (size_t ch = 0; ch < c; ch++) {

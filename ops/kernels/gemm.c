@@ -37,8 +37,9 @@
  * on the stack): below it, the packing is too small to split and one
  * thread packed everything while the others waited. 2 threads, GFLOP/s
  * shared -> private: 4.2 MFLOP products (W-MLP's second layer and its
- * gradients, an LSTM step) 118-155 -> 151-183; 25.7 MFLOP ones about
- * equal (155 -> 148, 162 -> 165); 256^3 175 -> 159. One thread: equal. */
+ * gradients, an LSTM step) 118-156 -> 149-186; 25.7 MFLOP ones about
+ * equal (155 -> 146-151, 162 -> 165); 256^3 175 -> 159. One thread:
+ * equal. */
 #define SHARED_MIN_FLOPS 12e6
 static size_t pack_shared_max = PACK_SHARED_MAX;
 
