@@ -37,7 +37,6 @@ void agi_free(void *p, size_t n)
 struct agi_chunk {
     agi_chunk *next;
     size_t size; /* usable bytes after the header */
-    size_t used;
 };
 
 #define CHUNK_HDR ((sizeof(agi_chunk) + 63) & ~(size_t)63)
@@ -50,7 +49,6 @@ static agi_chunk *chunk_new(size_t size)
         return NULL;
     c->next = NULL;
     c->size = size;
-    c->used = 0;
     return c;
 }
 
@@ -61,18 +59,23 @@ static char *chunk_base(agi_chunk *c)
     return (char *)((p + 63) & ~(uintptr_t)63);
 }
 
-void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align)
+/* Makes c the chunk being filled, its first bytes taken. */
+static void *take(agi_arena *a, agi_chunk *c, size_t bytes)
 {
-    for (agi_chunk *c = a->cur; c; c = c->next) {
-        size_t off = (c->used + align - 1) & ~(align - 1);
-        if (off <= c->size && bytes <= c->size - off) {
-            c->used = off + bytes;
-            a->cur = c;
-            return chunk_base(c) + off;
-        }
-        if (c->next)
-            c->next->used = 0; /* entering a chunk of an earlier step: it is free */
-    }
+    char *base = chunk_base(c);
+    a->cur = c;
+    a->ptr = base + bytes;
+    a->end = base + c->size;
+    return base;
+}
+
+void *agi_arena_next(agi_arena *a, size_t bytes, size_t align)
+{
+    /* The chunks after the current one belong to earlier steps: free. Their
+     * bases are 64-byte aligned, so any align up to 64 holds. */
+    for (agi_chunk *c = a->cur ? a->cur->next : NULL; c; c = c->next)
+        if (bytes <= c->size)
+            return take(a, c, bytes);
     if (bytes > SIZE_MAX / 2)
         return NULL;
     size_t want = a->total > MIN_CHUNK ? a->total : MIN_CHUNK; /* grow geometrically */
@@ -89,17 +92,15 @@ void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align)
         last->next = n;
     else
         a->first = n;
-    a->cur = n;
     a->total += want;
-    n->used = bytes;
-    return chunk_base(n);
+    return take(a, n, bytes);
 }
 
 void agi_arena_reset(agi_arena *a)
 {
     a->cur = a->first;
-    if (a->cur)
-        a->cur->used = 0;
+    a->ptr = a->cur ? chunk_base(a->cur) : NULL;
+    a->end = a->cur ? a->ptr + a->cur->size : NULL;
 }
 
 void agi_arena_free(agi_arena *a)
@@ -111,6 +112,7 @@ void agi_arena_free(agi_arena *a)
         c = next;
     }
     a->first = a->cur = NULL;
+    a->ptr = a->end = NULL;
     a->total = 0;
 }
 

@@ -65,10 +65,26 @@ typedef struct agi_chunk agi_chunk;
 typedef struct agi_arena {
     agi_chunk *first; /* oldest chunk */
     agi_chunk *cur;   /* chunk being filled */
+    char *ptr, *end;  /* its free bytes */
     size_t total;     /* bytes held in all chunks */
 } agi_arena;
 
-void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align);
+/* The next chunk (or a new one) when the current one is full. */
+void *agi_arena_next(agi_arena *a, size_t bytes, size_t align);
+
+/* bytes > 0 at a multiple of align (a power of two, at most 64). Every op
+ * allocates once, so the common case is inline. */
+static inline void *agi_arena_alloc(agi_arena *a, size_t bytes, size_t align)
+{
+    uintptr_t p = ((uintptr_t)a->ptr + align - 1) & ~(uintptr_t)(align - 1);
+    uintptr_t end = (uintptr_t)a->end;
+    if (p <= end && bytes <= end - p && a->end) {
+        a->ptr = (char *)p + bytes;
+        return (void *)p;
+    }
+    return agi_arena_next(a, bytes, align);
+}
+
 void agi_arena_reset(agi_arena *a);
 void agi_arena_free(agi_arena *a);
 

@@ -51,6 +51,48 @@ Test(tape, no_allocation_after_first_step)
     ag_set_allocator(NULL, NULL);
 }
 
+/* Many small blocks fill the first chunks; a block larger than any chunk
+ * passes over the free ones to a new chunk, and the blocks before it keep
+ * their values. From the second step on, the same sequence fits in the
+ * chunks already held. */
+Test(tape, arena_large_block_after_small_ones)
+{
+    ag_set_allocator(counting, NULL);
+    enum { SMALL = 3000, BIG = 400000 };
+    ag_tensor *w = param_rand(AG_SHAPE(4), -1, 1, 11);
+    ag_tape *t = ag_tape_new();
+    size_t per_step[4];
+    for (int s = 0; s < 4; s++) {
+        size_t before = n_allocs;
+        ag_tape_reset(t);
+        ag_tensor *h = w, *early = NULL;
+        for (int k = 0; k < SMALL; k++) {
+            h = ag_add_scalar(t, h, 1);
+            if (k == 10)
+                early = h;
+        }
+        ag_tensor *big = ag_tensor_new(t, AG_SHAPE(BIG));
+        cr_assert_not_null(big);
+        for (size_t i = 0; i < BIG; i++) ag_data(big)[i] = (ag_real)(i % 7);
+        ag_tensor *after = ag_add_scalar(t, h, 1);
+        cr_assert_eq(ag_tape_status(t), AG_OK, "%s", ag_tape_errmsg(t));
+        for (int i = 0; i < 4; i++) {
+            cr_assert_float_eq(ag_data(early)[i], ag_data(w)[i] + 11, 1e-4);
+            cr_assert_float_eq(ag_data(after)[i], ag_data(w)[i] + SMALL + 1, 1e-3);
+        }
+        for (size_t i = 0; i < BIG; i += 997) cr_assert_eq(ag_data(big)[i], (ag_real)(i % 7));
+        cr_assert_eq(ag_backward(t, ag_sum_all(t, after)), AG_OK, "%s", ag_tape_errmsg(t));
+        for (int i = 0; i < 4; i++) cr_assert_float_eq(ag_grad(w)[i], (ag_real)(s + 1), 1e-6);
+        per_step[s] = n_allocs - before;
+    }
+    cr_assert_gt(per_step[0], 1, "the first step must take several chunks");
+    for (int s = 1; s < 4; s++)
+        cr_assert_eq(per_step[s], 0, "step %d made %zu allocations", s, per_step[s]);
+    ag_tape_free(t);
+    ag_param_free(w);
+    ag_set_allocator(NULL, NULL);
+}
+
 Test(tape, backward_twice_same_gradients)
 {
     static ag_real xs[64 * 32];
