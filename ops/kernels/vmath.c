@@ -48,20 +48,30 @@ static const agi_vmath *choose(void)
 
 static _Atomic(const agi_vmath *) current;
 
-const agi_vmath *agi_vmath_current(void)
+/* Inline in the agi_v* entry points below: each is then a load, a test and
+ * a tail call into the chosen copy. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static const agi_vmath *first_use(void)
 {
-    const agi_vmath *v = atomic_load_explicit(&current, memory_order_acquire);
-    if (!v) {
-        v = choose();
-        atomic_store_explicit(&current, v, memory_order_release);
-    }
+    const agi_vmath *v = choose();
+    atomic_store_explicit(&current, v, memory_order_release);
     return v;
 }
 
-void agi_vexp(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->exp(n, x, y); }
-void agi_vexpm1(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->expm1(n, x, y); }
-void agi_vlog(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->log(n, x, y); }
-void agi_vlog1p(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->log1p(n, x, y); }
-void agi_vtanh(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->tanh(n, x, y); }
-void agi_vsigmoid(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->sigmoid(n, x, y); }
-void agi_vsoftplus(size_t n, const ag_real *x, ag_real *y) { agi_vmath_current()->softplus(n, x, y); }
+static inline const agi_vmath *cur(void)
+{
+    const agi_vmath *v = atomic_load_explicit(&current, memory_order_acquire);
+    return v ? v : first_use();
+}
+
+const agi_vmath *agi_vmath_current(void) { return cur(); }
+
+void agi_vexp(size_t n, const ag_real *x, ag_real *y) { cur()->exp(n, x, y); }
+void agi_vexpm1(size_t n, const ag_real *x, ag_real *y) { cur()->expm1(n, x, y); }
+void agi_vlog(size_t n, const ag_real *x, ag_real *y) { cur()->log(n, x, y); }
+void agi_vlog1p(size_t n, const ag_real *x, ag_real *y) { cur()->log1p(n, x, y); }
+void agi_vtanh(size_t n, const ag_real *x, ag_real *y) { cur()->tanh(n, x, y); }
+void agi_vsigmoid(size_t n, const ag_real *x, ag_real *y) { cur()->sigmoid(n, x, y); }
+void agi_vsoftplus(size_t n, const ag_real *x, ag_real *y) { cur()->softplus(n, x, y); }
