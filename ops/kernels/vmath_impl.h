@@ -248,19 +248,27 @@ static inline R div_sum(R n, R b, R e, R *q_out)
     return div_residual(n, q, d) - q * ed;
 }
 
-/* tanh(|x|) = u / (u + 2) with u = expm1(2|x|): no cancellation anywhere,
- * and tanh(x) ~ x for tiny x because expm1 is accurate there; since
- * 1 / (u + 2) = (1 - tanh) / 2, the residual of the division costs no second
- * division. Past u = 2^(MANT-3), 1 - q has too few correct bits and the
- * correction (then below half an ulp of q) is dropped. Exactly 1 beyond
- * TANH_SAT, the sign restored at the end. */
+/* tanh(|x|) = u / (u + 2) = h / (h + 1) with h = expm1(2|x|) / 2: no
+ * cancellation anywhere, and tanh(x) ~ x for tiny x because expm1 is
+ * accurate there. h is expm1_clamped's result without its last doubling,
+ * and k is rounded from |x| (2 log2(e) |x| is rounded once, as 2|x| log2(e)
+ * was): two multiplies fewer on the dependency chain, the same values.
+ * Since 1 / (h + 1) = 1 - tanh, the residual of the division costs no
+ * second division. Past h = 2^(MANT-4), 1 - q has too few correct bits and
+ * the correction (then below half an ulp of q) is dropped. Exactly 1
+ * beyond TANH_SAT, the sign restored at the end. */
 static inline R tanh1(R x)
 {
     R a = vabs(x);
     R ac = a > TANH_SAT ? TANH_SAT : a;
-    R u = expm1_clamped(2 * ac);
-    R q, rem = div_sum(u, 2, u, &q);
-    R inv = u < (R)((U)1 << (VM_MANT - 3)) ? (1 - q) * (R)0.5 : 0;
+    R k = round_int(ac * ((R)2 * LOG2E));
+    R rh = FMA(k, -LN2_HI, 2 * ac), rl = k * -LN2_LO;
+    R p = expm1_tail(rh, rl);
+    R t = pow2i(k - 1);
+    R h = FMA(t, p, FMA(t, rh, t - (R)0.5)); /* t rh and t p are exact */
+    h = k == 0 ? (rh + p) * (R)0.5 : h;
+    R q, rem = div_sum(h, 1, h, &q);
+    R inv = h < (R)((U)1 << (VM_MANT - 4)) ? 1 - q : 0;
     R y = FMA(rem, inv, q);
     y = a > TANH_SAT ? 1 : y;
     return real(bits(y) | (bits(x) & VM_SIGN));
