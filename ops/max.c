@@ -21,7 +21,7 @@ static int max_shape(ag_opctx *c, size_t *out, int *nd)
  * comparisons (not ||) so that loops of it vectorise. */
 static inline ag_real pick(ag_real v, ag_real m)
 {
-    return (v > m) | (v != v) ? v : m;
+    return ((v > m) | (v != v)) ? v : m;
 }
 
 #define LANES 16

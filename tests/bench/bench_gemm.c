@@ -11,14 +11,16 @@
  * second of CPU time used by the process (all its threads). On a machine
  * shared with other jobs the first falls with the load; the second shows
  * what the kernels reach while they run, and for two threads how much of
- * the time they both spend computing. %peak is the wall rate against 257
- * GFLOP/s per thread (the fp32 FMA peak of one core in BENCHMARKS.md). */
+ * the time they both spend computing. %peak is the wall rate against the
+ * FMA peak of one core, measured at startup (fma_peak.c) and printed in the
+ * header, times the thread count; "-" where it cannot be measured. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "agrad.h"
+#include "fma_peak.h"
 #include "kernels/kernels.h"
 
 static const size_t SIZES[][3] = {
@@ -147,8 +149,11 @@ int main(int argc, char **argv)
             load[0] = load[1] = load[2] = 0;
         fclose(la);
     }
+    const char *isa;
+    double peak = bench_fma_peak(&isa);
     printf("# load average %.2f %.2f %.2f, %ld processors online; %s of %d repeats\n", load[0],
            load[1], load[2], sysconf(_SC_NPROCESSORS_ONLN), best ? "best" : "median", reps);
+    printf("# FMA peak of one core, measured (%s vectors): %.1f GFLOP/s\n", isa, peak);
     printf("%-*s %-7s %3s %10s %8s %12s\n", conv ? 40 : 16, conv ? "batch x (M,N,K)" : "M,N,K",
            "variant", "thr", "GFLOP/s", "%peak", "GFLOP/cpu-s");
     for (size_t s = 0; s < nsizes; s++) {
@@ -179,8 +184,11 @@ int main(int argc, char **argv)
                 ag_set_threads(t);
                 double g, gc;
                 measure(var[v], &q, A, B, C, reps, &g, &gc);
-                printf("%-*s %-7s %3d %10.1f %7.1f%% %12.1f\n", conv ? 40 : 16, name, vn, t, g,
-                       100 * g / (257.0 * t), gc);
+                char pct[16] = "-";
+                if (peak > 0)
+                    snprintf(pct, sizeof pct, "%.1f%%", 100 * g / (peak * t));
+                printf("%-*s %-7s %3d %10.1f %8s %12.1f\n", conv ? 40 : 16, name, vn, t, g, pct,
+                       gc);
                 fflush(stdout);
             }
         }

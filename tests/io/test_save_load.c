@@ -102,7 +102,7 @@ Test(io, round_trip_is_exact)
     cr_assert(memcmp(b, "AGRADPRM", 8) == 0);
     cr_assert_eq(b[8], 1);
     cr_assert_eq(b[12], sizeof(ag_real));
-    cr_assert_eq(b[16] | b[17] << 8, len);
+    cr_assert_eq((size_t)(b[16] | b[17] << 8), len);
     cr_assert_eq(b[24], 3);
     cr_assert_eq(b[28], 9);
     cr_assert(memcmp(b + 30, "fc.weight", 9) == 0);
