@@ -14,6 +14,7 @@ struct ag_optim {
     ag_tensor **p;       /* n parameters */
     ag_real **m;         /* n momentum / first-moment buffers, or NULL */
     ag_real **v;         /* n second-moment buffers (Adam), or NULL */
+    size_t *off;         /* n + 1: where each parameter starts when all are laid end to end */
     double lr, momentum, wd, beta1, beta2, eps;
     int nesterov, decoupled;
     uint64_t steps;
@@ -28,7 +29,7 @@ static ag_optim *optim_alloc(const char *fn, const ag_paramset *ps, int n_state)
         return NULL;
     }
     size_t n = ag_paramset_count(ps);
-    size_t head = (sizeof(ag_optim) + 3 * n * sizeof(void *) + 63) & ~(size_t)63;
+    size_t head = (sizeof(ag_optim) + 4 * (n + 1) * sizeof(void *) + 63) & ~(size_t)63;
     size_t bytes = head;
     for (size_t i = 0; i < n; i++)
         bytes += (size_t)n_state * ((ag_numel(ag_paramset_get(ps, i)) * sizeof(ag_real) + 63) & ~(size_t)63);
@@ -44,9 +45,11 @@ static ag_optim *optim_alloc(const char *fn, const ag_paramset *ps, int n_state)
     o->p = (ag_tensor **)(o + 1);
     o->m = (ag_real **)(o->p + n);
     o->v = (ag_real **)(o->m + n);
+    o->off = (size_t *)(o->v + n);
     char *s = (char *)(((uintptr_t)blk + head + 63) & ~(uintptr_t)63);
     for (size_t i = 0; i < n; i++) {
         o->p[i] = ag_paramset_get(ps, i);
+        o->off[i + 1] = o->off[i] + ag_numel(o->p[i]);
         size_t sz = (ag_numel(o->p[i]) * sizeof(ag_real) + 63) & ~(size_t)63;
         if (n_state >= 1) o->m[i] = (ag_real *)s, s += sz;
         if (n_state >= 2) o->v[i] = (ag_real *)s, s += sz;
@@ -162,24 +165,69 @@ static void adam_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_rea
     }
 }
 
+/* The updates and the zeroing run over all parameters laid end to end,
+ * split over the thread pool in spans of at least UPDATE_SPAN elements: one
+ * parallel region per step, however many parameters. Each element is
+ * updated alone, so the result does not depend on the split. */
+#define UPDATE_SPAN 32768
+
+typedef struct update_ctx {
+    const ag_optim *o;
+    int zero; /* zero the gradients instead of updating */
+} update_ctx;
+
+/* The parameter holding element e of the concatenation (o->off[i] <= e <
+ * o->off[i + 1], skipping empty parameters). */
+static size_t param_at(const ag_optim *o, size_t e)
+{
+    size_t lo = 0, hi = o->n; /* off[lo] <= e < off[hi] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->off[mid] <= e)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void update_task(void *ctx, size_t lo, size_t hi)
+{
+    const update_ctx *u = ctx;
+    const ag_optim *o = u->o;
+    for (size_t i = param_at(o, lo); lo < hi; i++) {
+        size_t a = lo - o->off[i], b = (hi < o->off[i + 1] ? hi : o->off[i + 1]) - o->off[i];
+        lo = o->off[i] + b;
+        if (a == b)
+            continue;
+        ag_tensor *x = o->p[i];
+        if (u->zero) {
+            if (x->flags & AGI_PARAM)
+                memset(x->grad + a, 0, (b - a) * sizeof(ag_real));
+        } else if (o->kind == OPT_SGD) {
+            sgd_update(o, ag_data(x) + a, ag_grad(x) + a, o->m[i] ? o->m[i] + a : NULL, b - a);
+        } else {
+            adam_update(o, ag_data(x) + a, ag_grad(x) + a, o->m[i] + a, o->v[i] + a, b - a);
+        }
+    }
+}
+
 int ag_optim_step(ag_optim *o)
 {
     if (!o)
         return agi_fail(NULL, AG_EINVAL, "ag_optim_step: optimizer is NULL");
     o->steps++;
-    for (size_t i = 0; i < o->n; i++) {
-        ag_tensor *x = o->p[i];
-        if (o->kind == OPT_SGD)
-            sgd_update(o, ag_data(x), ag_grad(x), o->m[i], ag_numel(x));
-        else
-            adam_update(o, ag_data(x), ag_grad(x), o->m[i], o->v[i], ag_numel(x));
-    }
+    update_ctx u = {o, 0};
+    agi_parallel_for(o->off[o->n], UPDATE_SPAN, update_task, &u);
     return AG_OK;
 }
 
 void ag_optim_zero_grad(ag_optim *o)
 {
-    for (size_t i = 0; o && i < o->n; i++) ag_param_zero_grad(o->p[i]);
+    if (!o)
+        return;
+    update_ctx u = {o, 1};
+    agi_parallel_for(o->off[o->n], UPDATE_SPAN, update_task, &u);
 }
 
 void ag_optim_set_lr(ag_optim *o, double lr)

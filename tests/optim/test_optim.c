@@ -172,3 +172,68 @@ Test(optim, bad_settings)
     cr_assert_eq(ag_optim_step(NULL), AG_EINVAL);
     ag_optim_free(NULL);
 }
+
+/* Several parameters of uneven sizes (one of them empty), large enough that
+ * the update and the zeroing are split over the threads across parameter
+ * boundaries: the same bits with 1, 2 and 3 threads, and plain SGD equal to
+ * the formula applied element by element. */
+Test(optim, many_parameters_any_thread_count)
+{
+    enum { NP = 5 };
+    static const size_t sizes[NP] = {70001, 3, 0, 40000, 65536};
+    size_t total = 0;
+    for (int i = 0; i < NP; i++) total += sizes[i];
+    ag_real *after[3][2];
+    int saved = ag_get_threads();
+    for (int nt = 1; nt <= 3; nt++) {
+        ag_set_threads(nt);
+        for (int kind = 0; kind < 2; kind++) {
+            ag_paramset *ps = ag_paramset_new();
+            ag_tensor *p[NP];
+            for (int i = 0; i < NP; i++) {
+                p[i] = param_rand(AG_SHAPE(sizes[i]), -1, 1, 40 + (unsigned)i);
+                cr_assert_eq(ag_paramset_add(ps, p[i], (const char *[]){"a", "b", "c", "d", "e"}[i]),
+                             AG_OK);
+            }
+            ag_optim *o = kind ? ag_optim_adam(ps, &(ag_adam_opts){.lr = 0.01, .weight_decay = 0.1})
+                               : ag_optim_sgd(ps, &(ag_sgd_opts){.lr = 0.1});
+            cr_assert_not_null(o);
+            ag_real *want = malloc((total + 1) * sizeof *want);
+            for (int s = 0; s < 3; s++) {
+                for (int i = 0; i < NP; i++)
+                    for (size_t j = 0; j < sizes[i]; j++)
+                        ag_grad(p[i])[j] = (ag_real)(0.001 * (double)((j * 7 + (size_t)i + (size_t)s) % 101) - 0.05);
+                size_t at = 0;
+                for (int i = 0; i < NP; i++)
+                    for (size_t j = 0; j < sizes[i]; j++, at++)
+                        want[at] = ag_data(p[i])[j] - (ag_real)0.1 * ag_grad(p[i])[j];
+                cr_assert_eq(ag_optim_step(o), AG_OK);
+                if (kind == 0) {
+                    at = 0;
+                    for (int i = 0; i < NP; i++)
+                        for (size_t j = 0; j < sizes[i]; j++, at++)
+                            cr_assert_eq(ag_data(p[i])[j], want[at], "param %d entry %zu", i, j);
+                }
+                ag_optim_zero_grad(o);
+                for (int i = 0; i < NP; i++)
+                    for (size_t j = 0; j < sizes[i]; j++)
+                        cr_assert_eq(ag_grad(p[i])[j], 0, "grad of param %d entry %zu not zeroed", i, j);
+            }
+            after[nt - 1][kind] = want;
+            size_t at = 0;
+            for (int i = 0; i < NP; i++) {
+                for (size_t j = 0; j < sizes[i]; j++) want[at++] = ag_data(p[i])[j];
+                ag_param_free(p[i]);
+            }
+            ag_optim_free(o);
+            ag_paramset_free(ps);
+        }
+    }
+    ag_set_threads(saved);
+    for (int kind = 0; kind < 2; kind++)
+        for (int nt = 2; nt <= 3; nt++)
+            cr_assert_eq(memcmp(after[0][kind], after[nt - 1][kind], total * sizeof(ag_real)), 0,
+                         "%s differs with %d threads", kind ? "Adam" : "SGD", nt);
+    for (int nt = 0; nt < 3; nt++)
+        for (int kind = 0; kind < 2; kind++) free(after[nt][kind]);
+}
