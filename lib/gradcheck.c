@@ -202,7 +202,7 @@ int ag_gradcheck(ag_gradcheck_fn fn, void *ctx, ag_tensor *const *wrt, int n,
     }
     ag_real *saved = buf, *ana = buf + total;
     for (int i = 0, off = 0; i < n; off += (int)wrt[i]->numel, i++) {
-        memcpy(saved + off, wrt[i]->grad, wrt[i]->numel * sizeof(ag_real));
+        memcpy(saved + off, ag_grad(wrt[i]), wrt[i]->numel * sizeof(ag_real));
         ag_param_zero_grad(wrt[i]);
     }
 
@@ -217,7 +217,7 @@ int ag_gradcheck(ag_gradcheck_fn fn, void *ctx, ag_tensor *const *wrt, int n,
     if (ok) {
         size_t off = 0;
         for (int i = 0; i < n; i++) {
-            memcpy(ana + off, wrt[i]->grad, wrt[i]->numel * sizeof(ag_real));
+            memcpy(ana + off, ag_grad(wrt[i]), wrt[i]->numel * sizeof(ag_real));
             off += wrt[i]->numel;
         }
         r->twice_ok = 1;
@@ -229,7 +229,7 @@ int ag_gradcheck(ag_gradcheck_fn fn, void *ctx, ag_tensor *const *wrt, int n,
                 r->twice_ok = 0;
             off = 0;
             for (int i = 0; i < n; i++) {
-                if (memcmp(ana + off, wrt[i]->grad, wrt[i]->numel * sizeof(ag_real)))
+                if (memcmp(ana + off, ag_grad(wrt[i]), wrt[i]->numel * sizeof(ag_real)))
                     r->twice_ok = 0;
                 off += wrt[i]->numel;
             }
@@ -289,7 +289,7 @@ int ag_gradcheck(ag_gradcheck_fn fn, void *ctx, ag_tensor *const *wrt, int n,
     }
 
     for (int i = 0, o2 = 0; i < n; o2 += (int)wrt[i]->numel, i++)
-        memcpy(wrt[i]->grad, saved + o2, wrt[i]->numel * sizeof(ag_real));
+        memcpy(ag_grad(wrt[i]), saved + o2, wrt[i]->numel * sizeof(ag_real));
     agi_free(buf, bytes);
     ag_tape_free(g.t);
     r->pass = ok && r->failed == 0 && r->twice_ok && r->checked > 0;

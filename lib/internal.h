@@ -11,7 +11,10 @@ enum {
     AGI_PARAM = 1,   /* made by ag_param_new, owns data and grad */
     AGI_REQGRAD = 2, /* gradients flow to it */
     AGI_POISON = 4,  /* returned by a failed op */
-    AGI_WRAPPED = 8  /* data borrowed from the caller */
+    AGI_WRAPPED = 8, /* data borrowed from the caller */
+    AGI_GRAD_ZERO = 16 /* a parameter's gradient reads as zero: zeroed by
+                          ag_param_zero_grad() and not written since (the
+                          buffer may hold old values; agi_param_grad_ready) */
 };
 
 typedef struct agi_node agi_node;
@@ -158,6 +161,10 @@ uint64_t agi_splitmix64(uint64_t *state);
 /* Zero node n's output gradient if it is still fresh (not written this
  * sweep); n may be NULL. */
 void agi_grad_ready(agi_node *n);
+
+/* The same for a parameter, or a view of one: zero its gradient if
+ * ag_param_zero_grad() left it to be zeroed on first use (AGI_GRAD_ZERO). */
+void agi_param_grad_ready(const ag_tensor *x);
 
 /* Thread pool (lib/threads.c). Calls fn(ctx, lo, hi) on contiguous chunks
  * that cover [0, n) exactly once, each at least min_chunk long (so small

@@ -196,7 +196,8 @@ static int anomaly_backward(ag_tape *t, const agi_node *n)
 {
     for (int k = 0; k < n->n_in; k++) {
         const ag_tensor *x = n->in[k];
-        if (!x->grad || (x->node && x->node->fresh))
+        const ag_tensor *p = x->base ? x->base : x;
+        if (!x->grad || (x->node && x->node->fresh) || (p->flags & AGI_GRAD_ZERO))
             continue; /* not written */
         size_t i = first_nonfinite(x->grad, x->numel);
         if (i == SIZE_MAX)
@@ -258,6 +259,15 @@ void agi_grad_ready(agi_node *n)
     }
 }
 
+void agi_param_grad_ready(const ag_tensor *x)
+{
+    ag_tensor *p = x->base ? x->base : (ag_tensor *)x;
+    if (p->flags & AGI_GRAD_ZERO) {
+        memset(p->grad, 0, p->numel * sizeof(ag_real));
+        p->flags &= ~AGI_GRAD_ZERO;
+    }
+}
+
 ag_view ag_out_grad(const ag_opctx *c)
 {
     agi_grad_ready(c->out->node); /* no consumer wrote it: zeros */
@@ -274,7 +284,10 @@ ag_view ag_in_grad(const ag_opctx *c, int i)
     const ag_tensor *x = c->in[i];
     if (!(x->flags & AGI_REQGRAD))
         return view_of(x, NULL);
-    agi_grad_ready(x->node);
+    if (x->node)
+        agi_grad_ready(x->node);
+    else
+        agi_param_grad_ready(x);
     return view_of(x, x->grad);
 }
 
@@ -286,6 +299,13 @@ ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first)
     *first = (x->flags & AGI_REQGRAD) && n && n->fresh && n->out == x;
     if (*first) {
         n->fresh = 0;
+        return view_of(x, x->grad);
+    }
+    /* a parameter (or a view of all of it) whose gradient was zeroed lazily */
+    ag_tensor *p = x->base ? x->base : (ag_tensor *)x;
+    *first = !n && (p->flags & AGI_GRAD_ZERO) && x->grad == p->grad && x->numel == p->numel;
+    if (*first) {
+        p->flags &= ~AGI_GRAD_ZERO;
         return view_of(x, x->grad);
     }
     return ag_in_grad(c, i);
@@ -590,7 +610,10 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
     t->swept = 1;
     /* Added, not stored: y may be a view of a parameter, whose gradient
      * accumulates, or a view of part of a recorded output. */
-    agi_grad_ready(y->node);
+    if (y->node)
+        agi_grad_ready(y->node);
+    else
+        agi_param_grad_ready(y);
     for (size_t i = 0; i < y->numel; i++)
         y->grad[i] += dy ? dy[i] : (ag_real)1;
     if (!y->node)

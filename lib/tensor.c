@@ -38,7 +38,10 @@ ag_real *ag_grad(const ag_tensor *x)
 {
     if (!x || (!(x->flags & AGI_PARAM) && !(x->node && x->node->live)))
         return NULL;
-    agi_grad_ready(x->node); /* reached by backward but never written: zeros */
+    if (x->flags & AGI_PARAM)
+        agi_param_grad_ready(x); /* zeroed lazily and not written since */
+    else
+        agi_grad_ready(x->node); /* reached by backward but never written: zeros */
     return x->grad;
 }
 const size_t *ag_shape(const ag_tensor *x) { return x ? x->shape : NULL; }
@@ -196,8 +199,10 @@ void ag_param_free(ag_tensor *p)
 
 void ag_param_zero_grad(ag_tensor *p)
 {
+    /* Lazily: the first VJP to write the gradient stores instead of adding
+     * (ag_in_grad_first), every other use zeroes it first. */
     if (p && (p->flags & AGI_PARAM))
-        memset(p->grad, 0, p->numel * sizeof(ag_real));
+        p->flags |= AGI_GRAD_ZERO;
 }
 
 void ag_param_set_name(ag_tensor *p, const char *name)

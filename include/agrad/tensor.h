@@ -125,7 +125,14 @@ AG_API void ag_param_free(ag_tensor *p);
 /** @brief Nonzero if @p x is a parameter made by ag_param_new(). */
 AG_API int ag_is_param(const ag_tensor *x);
 
-/** @brief Set the gradient of a parameter to zero. NULL is harmless. */
+/**
+ * @brief  Set the gradient of a parameter to zero. NULL is harmless.
+ *
+ * Lazily, in O(1): the buffer is cleared by its next use (the next
+ * backward's first write into it stores instead of adding, and ag_grad()
+ * or an optimizer step that find it unwritten zero it). Read it through
+ * ag_grad() after this call, not through a pointer kept from before.
+ */
 AG_API void ag_param_zero_grad(ag_tensor *p);
 
 /**

@@ -165,16 +165,11 @@ static void adam_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_rea
     }
 }
 
-/* The updates and the zeroing run over all parameters laid end to end,
- * split over the thread pool in spans of at least UPDATE_SPAN elements: one
- * parallel region per step, however many parameters. Each element is
- * updated alone, so the result does not depend on the split. */
+/* The updates run over all parameters laid end to end, split over the
+ * thread pool in spans of at least UPDATE_SPAN elements: one parallel
+ * region per step, however many parameters. Each element is updated alone,
+ * so the result does not depend on the split. */
 #define UPDATE_SPAN 32768
-
-typedef struct update_ctx {
-    const ag_optim *o;
-    int zero; /* zero the gradients instead of updating */
-} update_ctx;
 
 /* The parameter holding element e of the concatenation (o->off[i] <= e <
  * o->off[i + 1], skipping empty parameters). */
@@ -193,22 +188,17 @@ static size_t param_at(const ag_optim *o, size_t e)
 
 static void update_task(void *ctx, size_t lo, size_t hi)
 {
-    const update_ctx *u = ctx;
-    const ag_optim *o = u->o;
+    const ag_optim *o = ctx;
     for (size_t i = param_at(o, lo); lo < hi; i++) {
         size_t a = lo - o->off[i], b = (hi < o->off[i + 1] ? hi : o->off[i + 1]) - o->off[i];
         lo = o->off[i] + b;
         if (a == b)
             continue;
         ag_tensor *x = o->p[i];
-        if (u->zero) {
-            if (x->flags & AGI_PARAM)
-                memset(x->grad + a, 0, (b - a) * sizeof(ag_real));
-        } else if (o->kind == OPT_SGD) {
-            sgd_update(o, ag_data(x) + a, ag_grad(x) + a, o->m[i] ? o->m[i] + a : NULL, b - a);
-        } else {
-            adam_update(o, ag_data(x) + a, ag_grad(x) + a, o->m[i] + a, o->v[i] + a, b - a);
-        }
+        if (o->kind == OPT_SGD)
+            sgd_update(o, x->data + a, x->grad + a, o->m[i] ? o->m[i] + a : NULL, b - a);
+        else
+            adam_update(o, x->data + a, x->grad + a, o->m[i] + a, o->v[i] + a, b - a);
     }
 }
 
@@ -217,17 +207,15 @@ int ag_optim_step(ag_optim *o)
     if (!o)
         return agi_fail(NULL, AG_EINVAL, "ag_optim_step: optimizer is NULL");
     o->steps++;
-    update_ctx u = {o, 0};
-    agi_parallel_for(o->off[o->n], UPDATE_SPAN, update_task, &u);
+    /* a gradient no backward wrote since zero_grad: zeros, before the threads read it */
+    for (size_t i = 0; i < o->n; i++) agi_param_grad_ready(o->p[i]);
+    agi_parallel_for(o->off[o->n], UPDATE_SPAN, update_task, o);
     return AG_OK;
 }
 
 void ag_optim_zero_grad(ag_optim *o)
 {
-    if (!o)
-        return;
-    update_ctx u = {o, 1};
-    agi_parallel_for(o->off[o->n], UPDATE_SPAN, update_task, &u);
+    for (size_t i = 0; o && i < o->n; i++) ag_param_zero_grad(o->p[i]);
 }
 
 void ag_optim_set_lr(ag_optim *o, double lr)

@@ -93,6 +93,61 @@ Test(tape, arena_large_block_after_small_ones)
     ag_set_allocator(NULL, NULL);
 }
 
+/* ag_param_zero_grad() only marks the gradient: the first VJP to write all
+ * of it stores, anything else zeroes it first. Old values in the buffer
+ * must never show: not after a sweep that sends the parameter nothing, not
+ * outside a slice that is written, not under a second contribution. */
+Test(tape, lazily_zeroed_parameter_gradients)
+{
+    ag_tensor *w = param_rand(AG_SHAPE(2, 3), -1, 1, 21);
+    ag_tensor *u = param_rand(AG_SHAPE(6), -1, 1, 22);
+    ag_tape *t = ag_tape_new();
+    for (int round = 0; round < 2; round++) {
+        /* old values in both buffers */
+        for (int i = 0; i < 6; i++) ag_grad(w)[i] = ag_grad(u)[i] = 100 + i;
+        ag_param_zero_grad(w);
+        ag_param_zero_grad(u);
+        ag_tape_reset(t);
+        if (round == 0) {
+            /* w twice (store, then add), u not at all */
+            ag_tensor *l = ag_sum_all(t, ag_add(t, ag_mul_scalar(t, w, 2), ag_mul_scalar(t, w, 3)));
+            cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+            for (int i = 0; i < 6; i++) {
+                cr_assert_eq(ag_grad(w)[i], 5, "w entry %d", i);
+                cr_assert_eq(ag_grad(u)[i], 0, "u entry %d kept an old value", i);
+            }
+        } else {
+            /* only rows 1 of w (a slice), and u through a full view */
+            ag_tensor *l = ag_add(t, ag_sum_all(t, ag_slice(t, w, 0, 1, 1)),
+                                  ag_sum_all(t, ag_mul(t, ag_reshape(t, u, AG_SHAPE(2, 3)),
+                                                       ag_reshape(t, u, AG_SHAPE(2, 3)))));
+            cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+            for (int i = 0; i < 6; i++) {
+                cr_assert_eq(ag_grad(w)[i], i < 3 ? 0 : 1, "w entry %d", i);
+                cr_assert_float_eq(ag_grad(u)[i], 2 * ag_data(u)[i], 1e-6, "u entry %d", i);
+            }
+            /* a second sweep adds */
+            cr_assert_eq(ag_backward(t, l), AG_OK);
+            for (int i = 0; i < 6; i++) cr_assert_eq(ag_grad(w)[i], i < 3 ? 0 : 2, "w entry %d", i);
+        }
+    }
+    /* an optimizer step on a gradient nothing wrote: zeros, so weight decay alone */
+    ag_paramset *ps = ag_paramset_new();
+    cr_assert_eq(ag_paramset_add(ps, u, "u"), AG_OK);
+    ag_optim *o = ag_optim_sgd(ps, &(ag_sgd_opts){.lr = 0.5, .weight_decay = 1});
+    for (int i = 0; i < 6; i++) ag_grad(u)[i] = 7;
+    ag_optim_zero_grad(o);
+    ag_real before[6];
+    memcpy(before, ag_data(u), sizeof before);
+    cr_assert_eq(ag_optim_step(o), AG_OK);
+    for (int i = 0; i < 6; i++) cr_assert_eq(ag_data(u)[i], before[i] - (ag_real)0.5 * before[i]);
+    ag_optim_free(o);
+    ag_paramset_free(ps);
+    ag_tape_free(t);
+    ag_param_free(w);
+    ag_param_free(u);
+}
+
 Test(tape, backward_twice_same_gradients)
 {
     static ag_real xs[64 * 32];
