@@ -62,6 +62,30 @@ static inline void transpose_block(tvec r[TB])
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
+
+/* Rows 0..7 of X, values p..p+7, into r[q] = value p+q of rows 0..7: each
+ * vector loaded as the halves of rows i and i+4 (the lanes are paired as
+ * they load), then transposed within lanes only. */
+#define LOAD_TRANSPOSE 1
+static inline void load_transpose(const ag_real *X, size_t rs, size_t p, tvec r[TB])
+{
+    tvec a[4], b[4];
+    for (int q = 0; q < 4; q++) {
+        const ag_real *lo = X + (size_t)q * rs + p, *hi = X + (size_t)(q + 4) * rs + p;
+        a[q] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
+        b[q] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo + 4)),
+                                    _mm_loadu_ps(hi + 4), 1);
+    }
+    for (int h = 0; h < 2; h++) {
+        tvec *v = h ? b : a;
+        tvec t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+        tvec t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+        r[4 * h + 0] = _mm256_shuffle_ps(t0, t2, 0x44);
+        r[4 * h + 1] = _mm256_shuffle_ps(t0, t2, 0xee);
+        r[4 * h + 2] = _mm256_shuffle_ps(t1, t3, 0x44);
+        r[4 * h + 3] = _mm256_shuffle_ps(t1, t3, 0xee);
+    }
+}
 #endif
 
 /* The first cnt < TB values of v to d: a half vector, then single values. */
@@ -90,8 +114,12 @@ static void pack_block(const ag_real *X, size_t rs, size_t rows, size_t kc, size
             /* The next block's rows, a block's time ahead: many short
              * strided rows are more than the hardware prefetcher follows. */
             for (int q = 0; q < TB; q++) __builtin_prefetch(X + (size_t)(TB + q) * rs + p);
+#ifdef LOAD_TRANSPOSE
+            load_transpose(X, rs, p, r);
+#else
             for (int q = 0; q < TB; q++) r[q] = T_LOADU(X + (size_t)q * rs + p);
             transpose_block(r);
+#endif
             for (int q = 0; q < TB; q++) T_STOREU(dst + (p + (size_t)q) * W, r[q]);
         }
     } else {
@@ -152,3 +180,4 @@ static void PACKC_NAME(const ag_real *X, size_t cs, size_t len, size_t kc, size_
 #undef T_LO
 #undef T_HI
 #undef H_STOREU
+#undef LOAD_TRANSPOSE
