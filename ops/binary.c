@@ -94,6 +94,34 @@ static void fwd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     }
 }
 
+/* A broadcast forward split over the threads along the output's first
+ * axis: rows [lo, hi) of it, with each operand's matching rows (or all of
+ * an operand broadcast along that axis). */
+typedef struct fwd_rows_args {
+    agi_bin_fwd f;
+    ag_view v[3];   /* y, a, b */
+    size_t step[3]; /* elements per row of the first axis; 0 if broadcast along it */
+} fwd_rows_args;
+
+static void fwd_rows(void *ctx, size_t lo, size_t hi)
+{
+    fwd_rows_args *q = ctx;
+    size_t shape[3][AG_MAX_DIMS];
+    const size_t *sh[3];
+    ag_real *base[3];
+    int nd[3];
+    for (int k = 0; k < 3; k++) {
+        const ag_view *v = &q->v[k];
+        for (int d = 0; d < v->ndim; d++) shape[k][d] = v->shape[d];
+        if (q->step[k])
+            shape[k][0] = hi - lo;
+        sh[k] = shape[k];
+        nd[k] = v->ndim;
+        base[k] = v->x + lo * q->step[k];
+    }
+    agi_bcast_loop(3, base, sh, nd, shape[0], nd[0], fwd_run, &q->f);
+}
+
 void agi_binary_forward(ag_opctx *c, agi_bin_fwd f)
 {
     ag_view y = ag_out(c), a = ag_in(c, 0), b = ag_in(c, 1);
@@ -101,10 +129,16 @@ void agi_binary_forward(ag_opctx *c, agi_bin_fwd f)
         agi_map(y.len, f, a.x, b.x, y.x);
         return;
     }
-    ag_real *base[3] = {y.x, a.x, b.x};
-    const size_t *sh[3] = {y.shape, a.shape, b.shape};
-    int nd[3] = {y.ndim, a.ndim, b.ndim};
-    agi_bcast_loop(3, base, sh, nd, y.shape, y.ndim, fwd_run, &f);
+    fwd_rows_args q = {f, {y, a, b}, {0, 0, 0}};
+    size_t rows = y.ndim ? y.shape[0] : 1;
+    for (int k = 0; k < 3; k++) /* an operand with the output's first axis, not broadcast */
+        if (q.v[k].ndim == y.ndim && y.ndim && q.v[k].shape[0] == rows && rows > 1)
+            q.step[k] = q.v[k].len / rows;
+    if (rows > 1 && y.len >= 2 * AGI_ELEM_SPAN) {
+        agi_parallel_for(rows, (AGI_ELEM_SPAN + q.step[0] - 1) / q.step[0], fwd_rows, &q);
+        return;
+    }
+    fwd_rows(&q, 0, rows);
 }
 
 /* p = {g, gy, a, b}; g is the gradient of one input: stride 0 where that

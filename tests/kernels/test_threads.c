@@ -206,3 +206,40 @@ Test(threads, elementwise_bitwise_across_thread_counts)
     ag_param_free(a);
     ag_param_free(b);
 }
+
+/* Broadcast forwards large enough to be split along the output's first
+ * axis: the same bits for 1, 2 and 3 threads, each element equal to the op
+ * applied to the two entries it comes from. */
+Test(threads, broadcast_forward_split_by_rows)
+{
+    enum { R = 300, C = 4, L = 100, N = R * C * L };
+    ag_tensor *x = param_rand(AG_SHAPE(R, C, L), -2, 2, 7);
+    ag_tensor *bias = param_rand(AG_SHAPE(C, 1), -2, 2, 8);   /* along the middle axis */
+    ag_tensor *row = param_rand(AG_SHAPE(1, C, L), 1, 2, 9);  /* the same for every row */
+    static ag_real y1[3][N];
+    int saved = ag_get_threads();
+    for (int nt = 1; nt <= 3; nt++) {
+        ag_set_threads(nt);
+        ag_tape *t = ag_tape_new();
+        ag_tensor *y[3] = {ag_add(t, x, bias), ag_sub(t, row, x), ag_div(t, x, row)};
+        cr_assert_eq(ag_tape_status(t), AG_OK, "%s", ag_tape_errmsg(t));
+        for (int k = 0; k < 3; k++) {
+            if (nt == 1) {
+                memcpy(y1[k], ag_data(y[k]), sizeof y1[k]);
+                for (size_t i = 0; i < N; i++) {
+                    size_t c = i / L % C, l = i % L;
+                    ag_real xi = ag_data(x)[i], bi = ag_data(bias)[c], ri = ag_data(row)[c * L + l];
+                    ag_real want = k == 0 ? xi + bi : k == 1 ? ri - xi : xi / ri;
+                    cr_assert_eq(y1[k][i], want, "op %d element %zu", k, i);
+                }
+            } else {
+                cr_assert_eq(memcmp(y1[k], ag_data(y[k]), sizeof y1[k]), 0, "op %d differs with %d threads", k, nt);
+            }
+        }
+        ag_tape_free(t);
+    }
+    ag_set_threads(saved);
+    ag_param_free(x);
+    ag_param_free(bias);
+    ag_param_free(row);
+}
