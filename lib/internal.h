@@ -163,7 +163,12 @@ uint64_t agi_splitmix64(uint64_t *state);
 void agi_grad_ready(agi_node *n);
 
 /* The same for a parameter, or a view of one: zero its gradient if
- * ag_param_zero_grad() left it to be zeroed on first use (AGI_GRAD_ZERO). */
+ * ag_param_zero_grad() left it to be zeroed on first use (AGI_GRAD_ZERO).
+ * Out of line and rarely taken: the VJPs that inline the accessors stay
+ * as small as before for tape tensors. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
 void agi_param_grad_ready(const ag_tensor *x);
 
 /* Thread pool (lib/threads.c). Calls fn(ctx, lo, hi) on contiguous chunks

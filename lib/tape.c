@@ -286,9 +286,26 @@ ag_view ag_in_grad(const ag_opctx *c, int i)
         return view_of(x, NULL);
     if (x->node)
         agi_grad_ready(x->node);
-    else
+    else if (x->flags & AGI_PARAM || x->base)
         agi_param_grad_ready(x);
     return view_of(x, x->grad);
+}
+
+/* ag_in_grad_first for a parameter, or a view of one: first if its gradient
+ * was zeroed lazily and x covers all of it. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static ag_view param_grad_first(const ag_tensor *x, int *first)
+{
+    ag_tensor *p = x->base ? x->base : (ag_tensor *)x;
+    *first = (x->flags & AGI_REQGRAD) && (p->flags & AGI_GRAD_ZERO) && x->grad == p->grad &&
+             x->numel == p->numel;
+    if (*first)
+        p->flags &= ~AGI_GRAD_ZERO;
+    else if (x->flags & AGI_REQGRAD)
+        agi_param_grad_ready(x);
+    return view_of(x, (x->flags & AGI_REQGRAD) ? x->grad : NULL);
 }
 
 ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first)
@@ -301,13 +318,8 @@ ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first)
         n->fresh = 0;
         return view_of(x, x->grad);
     }
-    /* a parameter (or a view of all of it) whose gradient was zeroed lazily */
-    ag_tensor *p = x->base ? x->base : (ag_tensor *)x;
-    *first = !n && (p->flags & AGI_GRAD_ZERO) && x->grad == p->grad && x->numel == p->numel;
-    if (*first) {
-        p->flags &= ~AGI_GRAD_ZERO;
-        return view_of(x, x->grad);
-    }
+    if (!n)
+        return param_grad_first(x, first);
     return ag_in_grad(c, i);
 }
 
