@@ -11,9 +11,10 @@
  *
  * Speed: the input projection x W_ihᵀ + b of all time steps is one matrix
  * product over [time * batch, in] before the loop; a step then costs one
- * matrix product with W_hh and a handful of elementwise ops. For Elman and
- * LSTM b_hh is folded into that projection, since it only ever adds to it;
- * the GRU keeps b_hn inside r (W_hn h + b_hn).
+ * matrix product with W_hh and a handful of elementwise ops. b_hh is folded
+ * into that projection where it only ever adds to it (all of it for Elman
+ * and LSTM, b_hr and b_hz for the GRU); the GRU adds b_hn to W_hn h in each
+ * step, inside r (W_hn h + b_hn).
  *
  * Layout: the weights are seen (as views, no copy) as [G, H, in] and
  * [G, H, H], so the products come out gate-major, [G, batch, H]: each gate
@@ -145,13 +146,21 @@ static ag_tensor *by_gate(ag_tape *t, const ag_rnn *r, ag_tensor *w)
     return ag_reshape(t, w, AG_SHAPE(G, H, ag_dim(w, 1)));
 }
 
-/* Input projection x W_ihᵀ + b_ih, plus b_hh where it simply adds (Elman,
- * LSTM), for x [M, in]: [G, M, H]. */
+/* Input projection x W_ihᵀ + b_ih, plus b_hh where it simply adds (all of
+ * it for Elman and LSTM, b_hr and b_hz for the GRU), for x [M, in]:
+ * [G, M, H]. */
 static ag_tensor *in_proj(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *x)
 {
-    ag_tensor *b = r->mode == AG_RNN_GRU ? p->b_ih : ag_add(t, p->b_ih, p->b_hh);
+    ag_tensor *hb = by_gate(t, r, p->b_hh); /* [G, 1, H] */
+    if (r->mode == AG_RNN_GRU) { /* times [1, 1, 0] by gate: b_hn stays in the step */
+        ag_tensor *keep = ag_tensor_new(t, AG_SHAPE(3, 1, 1));
+        if (!ag_is_poisoned(keep))
+            for (int k = 0; k < 3; k++) ag_data(keep)[k] = k < 2;
+        hb = ag_mul(t, hb, keep);
+    }
+    ag_tensor *b = ag_add(t, by_gate(t, r, p->b_ih), hb);
     ag_tensor *y = ag_matmul_t(t, x, by_gate(t, r, p->w_ih), 0, 1);
-    return ag_add(t, y, by_gate(t, r, b));
+    return ag_add(t, y, b);
 }
 
 /* Advance s by one step given the input projection xp [G, B, H] (from
@@ -179,10 +188,12 @@ static void step(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *
         break;
     }
     case AG_RNN_GRU: {
-        ag_tensor *hp = ag_add(t, hw, by_gate(t, r, p->b_hh)); /* W_hh h + b_hh */
-        ag_tensor *sg = ag_sigmoid(t, ag_add(t, xp, hp));     /* r, z (n's share unused) */
+        /* b_hr and b_hz are in xp already; b_hn is added to W_hn h alone */
+        ag_tensor *sg = ag_sigmoid(t, ag_add(t, xp, hw)); /* r, z (n's share unused) */
         ag_tensor *rg = gate(t, sg, 0), *zg = gate(t, sg, 1);
-        ag_tensor *n = ag_tanh(t, ag_add(t, gate(t, xp, 2), ag_mul(t, rg, gate(t, hp, 2))));
+        size_t H = r->hidden_size;
+        ag_tensor *hn = ag_add(t, gate(t, hw, 2), ag_slice(t, p->b_hh, 0, 2 * H, H));
+        ag_tensor *n = ag_tanh(t, ag_add(t, gate(t, xp, 2), ag_mul(t, rg, hn)));
         /* h' = (1 - z) n + z h = n + z (h - n) */
         s->h = ag_add(t, n, ag_mul(t, zg, ag_sub(t, s->h, n)));
         break;
