@@ -21,9 +21,15 @@
  * path. The k blocking depends only on k and the kernel, and threads split
  * only whole MR or NR tiles of C, so each element of C sees the same
  * operations for any thread count. */
+#if defined(__linux__)
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include "internal.h"
 #include "kernels.h"
 
@@ -149,6 +155,24 @@ void agi_gemm_release(void)
     pthread_setspecific(sums_key, NULL);
 }
 
+/* Large packing buffers (a big product's operands packed whole) in 2 MiB
+ * pages where Linux allows it: the 8 MiB of a 1024^3 product's packed
+ * operands plus its C span about as many 4 KiB pages as the second-level
+ * TLB holds (1024^3 on one thread: 101.7-103.0 -> 103.0-104.0 GFLOP/s,
+ * 3 alternating pairs). Only a hint; nothing depends on it. */
+static void advise_huge(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (bytes >= 2 * huge && hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 /* The calling thread's buffer under *key with room for n elements, or
  * NULL. */
 static ag_real *thread_buffer(const pthread_key_t *key, size_t n)
@@ -164,6 +188,7 @@ static ag_real *thread_buffer(const pthread_key_t *key, size_t n)
             return NULL;
         b->bytes = bytes;
         b->cap = n;
+        advise_huge(b, bytes);
         pthread_setspecific(*key, b);
     }
     uintptr_t p = (uintptr_t)b + PACK_HDR;
