@@ -171,6 +171,16 @@ __attribute__((noinline, cold))
 #endif
 void agi_param_grad_ready(const ag_tensor *x);
 
+/* Either of the two for any tensor whose gradient is about to be read or
+ * added to: its producing node's, or its parameter's. */
+static inline void agi_tensor_grad_ready(const ag_tensor *x)
+{
+    if (x->node)
+        agi_grad_ready(x->node);
+    else
+        agi_param_grad_ready(x);
+}
+
 /* Thread pool (lib/threads.c). Calls fn(ctx, lo, hi) on contiguous chunks
  * that cover [0, n) exactly once, each at least min_chunk long (so small
  * loops stay on the calling thread), some on worker threads; returns when

@@ -284,10 +284,7 @@ ag_view ag_in_grad(const ag_opctx *c, int i)
     const ag_tensor *x = c->in[i];
     if (!(x->flags & AGI_REQGRAD))
         return view_of(x, NULL);
-    if (x->node)
-        agi_grad_ready(x->node);
-    else if (x->flags & AGI_PARAM || x->base)
-        agi_param_grad_ready(x);
+    agi_tensor_grad_ready(x);
     return view_of(x, x->grad);
 }
 
@@ -622,10 +619,7 @@ static int sweep(ag_tape *t, ag_tensor *y, const ag_real *dy)
     t->swept = 1;
     /* Added, not stored: y may be a view of a parameter, whose gradient
      * accumulates, or a view of part of a recorded output. */
-    if (y->node)
-        agi_grad_ready(y->node);
-    else
-        agi_param_grad_ready(y);
+    agi_tensor_grad_ready(y);
     for (size_t i = 0; i < y->numel; i++)
         y->grad[i] += dy ? dy[i] : (ag_real)1;
     if (!y->node)

@@ -38,10 +38,7 @@ ag_real *ag_grad(const ag_tensor *x)
 {
     if (!x || (!(x->flags & AGI_PARAM) && !(x->node && x->node->live)))
         return NULL;
-    if (x->flags & AGI_PARAM)
-        agi_param_grad_ready(x); /* zeroed lazily and not written since */
-    else
-        agi_grad_ready(x->node); /* reached by backward but never written: zeros */
+    agi_tensor_grad_ready(x); /* zeroed lazily, or reached by backward, and not written since */
     return x->grad;
 }
 const size_t *ag_shape(const ag_tensor *x) { return x ? x->shape : NULL; }

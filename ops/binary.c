@@ -47,23 +47,25 @@ static void map_span(void *ctx, size_t lo, size_t hi)
     m->g(hi - lo, m->gy + lo, at(m->a, lo), at(m->b, lo), m->y + lo, m->store);
 }
 
+static void map_run(size_t n, map_args *m)
+{
+    if (n <= AGI_ELEM_SPAN) /* what agi_parallel_for would do, without the call */
+        map_span(m, 0, n);
+    else
+        agi_parallel_for(n, AGI_ELEM_SPAN, map_span, m);
+}
+
 void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y)
 {
     map_args m = {k, NULL, NULL, a, b, y, 0};
-    if (n <= AGI_ELEM_SPAN) /* what agi_parallel_for would do, without the call */
-        map_span(&m, 0, n);
-    else
-        agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
+    map_run(n, &m);
 }
 
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
                   const ag_real *b, ag_real *gx, int first)
 {
     map_args m = {NULL, g, gy, a, b, gx, first};
-    if (n <= AGI_ELEM_SPAN)
-        map_span(&m, 0, n);
-    else
-        agi_parallel_for(n, AGI_ELEM_SPAN, map_span, &m);
+    map_run(n, &m);
 }
 
 void agi_unary_vjp(ag_opctx *c, agi_bin_grad d, int from_output)

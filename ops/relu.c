@@ -8,15 +8,14 @@ static void relu_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y
     for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];
 }
 
+/* gy's value is an argument, loaded unconditionally: the select vectorises */
+static inline ag_real relu_grad(ag_real g, ag_real x) { return x > 0 ? g : 0; }
+
 static void relu_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
                    ag_real *gx, int store)
 {
     (void)unused;
-    /* gy loaded unconditionally: the select vectorises */
-    for (size_t i = 0; i < n; i++) {
-        ag_real g = gy[i], d = x[i] > 0 ? g : 0;
-        gx[i] = store ? d : gx[i] + d;
-    }
+    AGI_GRAD_LOOP(n, gx, store, relu_grad(gy[i], x[i]));
 }
 
 static void relu_forward(ag_opctx *c)

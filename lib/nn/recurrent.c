@@ -151,14 +151,12 @@ static ag_tensor *by_gate(ag_tape *t, const ag_rnn *r, ag_tensor *w)
  * [G, M, H]. */
 static ag_tensor *in_proj(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *x)
 {
-    ag_tensor *hb = by_gate(t, r, p->b_hh); /* [G, 1, H] */
-    if (r->mode == AG_RNN_GRU) { /* times [1, 1, 0] by gate: b_hn stays in the step */
-        ag_tensor *keep = ag_tensor_new(t, AG_SHAPE(3, 1, 1));
-        if (!ag_is_poisoned(keep))
-            for (int k = 0; k < 3; k++) ag_data(keep)[k] = k < 2;
-        hb = ag_mul(t, hb, keep);
+    ag_tensor *hb = p->b_hh;
+    if (r->mode == AG_RNN_GRU) { /* [b_hr, b_hz, 0]: b_hn stays in the step */
+        size_t H = r->hidden_size, none = 0;
+        hb = ag_pad(t, ag_slice(t, hb, 0, 0, 2 * H), &none, &H, 0);
     }
-    ag_tensor *b = ag_add(t, by_gate(t, r, p->b_ih), hb);
+    ag_tensor *b = ag_add(t, by_gate(t, r, p->b_ih), by_gate(t, r, hb));
     ag_tensor *y = ag_matmul_t(t, x, by_gate(t, r, p->w_ih), 0, 1);
     return ag_add(t, y, b);
 }

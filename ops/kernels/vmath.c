@@ -48,8 +48,8 @@ static const agi_vmath *choose(void)
 
 static _Atomic(const agi_vmath *) current;
 
-/* Inline in the agi_v* entry points below: each is then a load, a test and
- * a tail call into the chosen copy. */
+/* Out of line, so that the agi_v* entry points below, which inline cur(),
+ * are each a load, a test and a tail call into the chosen copy. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
