@@ -309,8 +309,10 @@ ag_view ag_in_grad_first(const ag_opctx *c, int i, int *first)
 {
     const ag_tensor *x = c->in[i];
     agi_node *n = x->node;
-    /* only a whole buffer: a view of it leaves the rest to other writers */
-    *first = (x->flags & AGI_REQGRAD) && n && n->fresh && n->out == x;
+    /* only a whole buffer, the node's output or a view of all of it (a
+     * reshape): a partial view leaves the rest to other writers */
+    *first = (x->flags & AGI_REQGRAD) && n && n->fresh &&
+             (n->out == x || (x->grad == n->out->grad && x->numel == n->out->numel));
     if (*first) {
         n->fresh = 0;
         return view_of(x, x->grad);

@@ -19,6 +19,12 @@ static const ag_real *gather(ag_real *dst, const ag_real *src, size_t stride, si
 {
     if (stride == 1)
         return src;
+    if (stride == 0) { /* a broadcast value: a fill, which vectorises */
+        ag_real v = *src;
+        for (size_t j = 0; j < m; j++)
+            dst[j] = v;
+        return dst;
+    }
     for (size_t j = 0; j < m; j++)
         dst[j] = src[j * stride];
     return dst;
@@ -87,8 +93,9 @@ static void fwd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     ag_real ab[BLOCK], bb[BLOCK], yb[BLOCK];
     for (size_t k = 0; k < n; k += BLOCK) {
         size_t m = n - k < BLOCK ? n - k : BLOCK;
-        const ag_real *a = gather(ab, p[1] + k * s[1], s[1], m);
-        const ag_real *b = gather(bb, p[2] + k * s[2], s[2], m);
+        /* a block of a broadcast value is filled once per run */
+        const ag_real *a = k && !s[1] ? ab : gather(ab, p[1] + k * s[1], s[1], m);
+        const ag_real *b = k && !s[2] ? bb : gather(bb, p[2] + k * s[2], s[2], m);
         ag_real *y = s[0] == 1 ? p[0] + k : yb;
         f(m, a, b, y);
         if (s[0] != 1) /* only a one-element output has no unit stride */
@@ -156,14 +163,13 @@ static void grad_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     for (size_t k = 0; k < n; k += BLOCK) {
         size_t m = n - k < BLOCK ? n - k : BLOCK;
         const ag_real *gy = gather(gb, p[1] + k * s[1], s[1], m);
-        const ag_real *a = gather(ab, p[2] + k * s[2], s[2], m);
-        const ag_real *b = gather(bb, p[3] + k * s[3], s[3], m);
+        const ag_real *a = k && !s[2] ? ab : gather(ab, p[2] + k * s[2], s[2], m);
+        const ag_real *b = k && !s[3] ? bb : gather(bb, p[3] + k * s[3], s[3], m);
         if (s[0] == 1) {
             kern(m, gy, a, b, p[0] + k, 0);
             continue;
         }
-        memset(tb, 0, m * sizeof *tb);
-        kern(m, gy, a, b, tb, 0);
+        kern(m, gy, a, b, tb, 1); /* stores */
         if (s[0] == 0) {
             ag_real sum = 0;
             for (size_t j = 0; j < m; j++) sum += tb[j];

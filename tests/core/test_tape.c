@@ -399,6 +399,43 @@ Test(tape, first_write_stores_then_adds)
     ag_param_free(x);
 }
 
+Test(tape, whole_view_first_write)
+{
+    /* h = exp(x), x of 8 values, feeds triple(h), triple(reshape(h)) and
+     * triple(h[2:5]). A reshape covers all of h's buffer, so when its
+     * consumer runs first it stores; a slice covers part of it, so when its
+     * consumer runs first the buffer is zeroed and added to. Order is the
+     * reverse of recording: reps 0 and 1 record the slice's consumer last
+     * (it runs first), reps 2 and 3 the reshape's. One tape throughout, so
+     * each pass finds the buffers the one before wrote. */
+    ag_tensor *x = param_rand(AG_SHAPE(8), -1, 1, 12);
+    ag_tape *t = ag_tape_new();
+    for (int rep = 0; rep < 4; rep++) {
+        int slice_last = rep < 2;
+        ag_tape_reset(t);
+        ag_param_zero_grad(x);
+        ag_tensor *h = ag_exp(t, x);
+        ag_tensor *a = ag_apply(t, &triple, &h, 1, NULL, 0);
+        ag_tensor *r = ag_reshape(t, h, AG_SHAPE(2, 4)), *s = ag_slice(t, h, 0, 2, 3);
+        ag_tensor *b = ag_apply(t, &triple, slice_last ? &r : &s, 1, NULL, 0);
+        ag_tensor *c = ag_apply(t, &triple, slice_last ? &s : &r, 1, NULL, 0);
+        ag_tensor *l = ag_add(t, ag_add(t, ag_sum_all(t, a), ag_sum_all(t, b)),
+                              ag_sum_all(t, c));
+        n_first = 0;
+        cr_assert_eq(ag_backward(t, l), AG_OK, "%s", ag_tape_errmsg(t));
+        cr_assert_eq(n_first, slice_last ? 0 : 1, "rep %d: %d first writes into h's gradient",
+                     rep, n_first);
+        for (int i = 0; i < 8; i++) {
+            double e = exp((double)ag_data(x)[i]);
+            double want = (i >= 2 && i < 5 ? 9 : 6) * e;
+            cr_assert_float_eq(ag_grad(x)[i], want, 1e-5 * (1 + want),
+                               "rep %d: x[%d]: %g, want %g", rep, i, (double)ag_grad(x)[i], want);
+        }
+    }
+    ag_tape_free(t);
+    ag_param_free(x);
+}
+
 Test(tape, same_tensor_twice_first_write)
 {
     /* mul(h, h) and matmul(m, m^T) with an intermediate h, m: the op's two
