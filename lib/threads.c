@@ -1,9 +1,10 @@
 /* Persistent worker pool. Workers sleep on a condition variable between
  * parallel regions. A region posts one job: [0, n) cut into contiguous
- * chunks whose bounds depend only on n and the chunk count. The caller and
- * the workers claim chunks one at a time from a shared counter, so a worker
- * that the OS is slow to schedule delays nothing: the others take its
- * chunks. One region runs at a time; a caller that finds the pool busy, or
+ * chunks whose bounds depend only on n and the chunk count. Each thread
+ * has a block of the chunks, the same one in every region of the same size,
+ * and claims them one at a time; then it claims what is left of the
+ * others', so a worker that the OS is slow to schedule delays nothing: the
+ * others take its chunks. One region runs at a time; a caller that finds the pool busy, or
  * that is itself inside a region, runs the whole loop serially (callers'
  * results never depend on the split).
  * Training loops post regions back to back, so a worker spins for a short
@@ -39,11 +40,17 @@ static int n_workers, n_sleeping;
 static _Atomic int n_threads;
 static _Atomic int quit;
 
-/* The job (written under lock) and its progress. claim holds the job's
- * generation in its high 32 bits and the next chunk to hand out in the low
- * ones, so a late worker cannot claim a chunk of a later job. */
+/* The job (written under lock) and its progress. The chunks are dealt out
+ * in blocks, one per thread of the pool: the caller's is block 0, worker
+ * w's block w + 1. A thread claims the chunks of its own block first, then
+ * those left in the others. So a thread gets the same part of the data in
+ * every region of the same size, and what one region wrote is mostly read
+ * where it was written. claim[b] holds the job's generation in its high 32
+ * bits and block b's next chunk in the low ones, so a late worker cannot
+ * claim a chunk of a later job. */
 static _Atomic uint32_t generation;
-static _Atomic uint64_t claim;
+static _Atomic uint64_t claim[MAX_THREADS];
+static size_t job_blocks;
 static _Atomic size_t finished;
 static agi_task_fn *job_fn;
 static void *job_ctx;
@@ -92,25 +99,40 @@ static int all_finished(const void *chunks)
     return atomic_load(&finished) >= *(const size_t *)chunks;
 }
 
-/* Claims and runs chunks of job gen until none is left. */
-static void run_chunks(uint32_t gen, agi_task_fn *fn, void *ctx, size_t n, size_t c)
+/* Block b's chunks: [b c / blocks, (b + 1) c / blocks). */
+static size_t block_start(size_t b, size_t c, size_t blocks)
+{
+    return b * c / blocks;
+}
+
+/* Claims and runs chunks of job gen until none is left, from block `home`
+ * first (a thread without a block starts at the next one). */
+static void run_chunks(uint32_t gen, agi_task_fn *fn, void *ctx, size_t n, size_t c,
+                       size_t blocks, size_t home)
 {
     size_t q = n / c, r = n % c;
-    for (;;) {
-        uint64_t v = atomic_load(&claim);
-        size_t i;
-        do {
-            i = (size_t)(v & 0xffffffffu);
-            if ((uint32_t)(v >> 32) != gen || i >= c)
-                return;
-        } while (!atomic_compare_exchange_weak(&claim, &v, v + 1));
-        /* chunk i: the first n % c chunks are one longer */
-        size_t lo = i * q + (i < r ? i : r);
-        fn(ctx, lo, lo + q + (i < r));
-        if (atomic_fetch_add(&finished, 1) + 1 == c) {
-            pthread_mutex_lock(&lock);
-            pthread_cond_signal(&done);
-            pthread_mutex_unlock(&lock);
+    for (size_t k = 0; k < blocks; k++) {
+        size_t b = (home + k) % blocks, end = block_start(b + 1, c, blocks);
+        for (;;) {
+            uint64_t v = atomic_load(&claim[b]);
+            size_t i;
+            do {
+                i = (size_t)(v & 0xffffffffu);
+                if ((uint32_t)(v >> 32) != gen || i >= end)
+                    break;
+            } while (!atomic_compare_exchange_weak(&claim[b], &v, v + 1));
+            if ((uint32_t)(v >> 32) != gen)
+                return; /* a later job: this one is done */
+            if (i >= end)
+                break;
+            /* chunk i: the first n % c chunks are one longer */
+            size_t lo = i * q + (i < r ? i : r);
+            fn(ctx, lo, lo + q + (i < r));
+            if (atomic_fetch_add(&finished, 1) + 1 == c) {
+                pthread_mutex_lock(&lock);
+                pthread_cond_signal(&done);
+                pthread_mutex_unlock(&lock);
+            }
         }
     }
 }
@@ -128,9 +150,19 @@ static void wait_for_job(uint32_t seen)
     }
 }
 
+/* What a new worker starts from: its pool slot (its block is slot + 1) and
+ * the generation before its first job. */
+typedef struct worker_arg {
+    size_t slot;
+    uint32_t seen;
+} worker_arg;
+static worker_arg worker_args[MAX_THREADS];
+
 static void *worker_main(void *arg)
 {
-    uint32_t seen = (uint32_t)(uintptr_t)arg;
+    const worker_arg *a = arg;
+    size_t home = a->slot + 1;
+    uint32_t seen = a->seen;
     inside = 1;
     for (;;) {
         wait_for_job(seen);
@@ -139,9 +171,9 @@ static void *worker_main(void *arg)
         seen = atomic_load(&generation);
         agi_task_fn *fn = job_fn;
         void *ctx = job_ctx;
-        size_t n = job_n, c = job_chunks;
+        size_t n = job_n, c = job_chunks, blocks = job_blocks;
         pthread_mutex_unlock(&lock);
-        run_chunks(seen, fn, ctx, n, c);
+        run_chunks(seen, fn, ctx, n, c, blocks, home < blocks ? home : home % blocks);
     }
     pthread_mutex_unlock(&lock);
     return NULL;
@@ -152,7 +184,9 @@ static void *worker_main(void *arg)
 static int start_workers(int want)
 {
     while (n_workers < want) {
-        void *arg = (void *)(uintptr_t)atomic_load(&generation);
+        worker_arg *arg = &worker_args[n_workers];
+        arg->slot = (size_t)n_workers;
+        arg->seen = atomic_load(&generation);
         if (pthread_create(&workers[n_workers], NULL, worker_main, arg) != 0)
             break;
         n_workers++;
@@ -267,14 +301,16 @@ void agi_parallel_for(size_t n, size_t min_chunk, agi_task_fn *fn, void *ctx)
     job_ctx = ctx;
     job_n = n;
     job_chunks = chunks;
+    job_blocks = want + 1; /* the caller and the workers asked for */
     atomic_store(&finished, 0);
-    atomic_store(&claim, (uint64_t)gen << 32);
+    for (size_t b = 0; b < job_blocks; b++)
+        atomic_store(&claim[b], (uint64_t)gen << 32 | block_start(b, chunks, job_blocks));
     atomic_store(&generation, gen); /* publishes the job to spinning workers */
     if (n_sleeping)
         pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&lock);
     inside = 1;
-    run_chunks(gen, fn, ctx, n, chunks);
+    run_chunks(gen, fn, ctx, n, chunks, job_blocks, 0);
     inside = 0;
     spin_until(all_finished, &chunks);
     pthread_mutex_lock(&lock);

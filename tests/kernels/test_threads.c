@@ -49,6 +49,69 @@ Test(threads, chunks_cover_range_once)
     ag_set_threads(0);
 }
 
+/* 8 chunks on 2 threads: the caller's block is chunks 0-3, the worker's
+ * 4-7. The caller's first chunk waits until the worker has claimed one; a
+ * chunk run by the worker waits until every other chunk is done (each wait
+ * up to 10 s). So the worker runs exactly one chunk, which must be the first
+ * of its own block, and the caller must take the rest of that block. */
+typedef struct steal {
+    pthread_t caller;
+    _Atomic int done[8], off_caller[8], timed_out;
+} steal;
+
+static void steal_chunk(void *ctx, size_t lo, size_t hi)
+{
+    steal *s = ctx;
+    cr_assert_eq(hi, lo + 1);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (pthread_equal(pthread_self(), s->caller) && lo == 0) {
+        for (;;) {
+            int claimed = 0;
+            for (size_t j = 0; j < 8; j++) claimed |= atomic_load(&s->off_caller[j]);
+            if (claimed)
+                break;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (t.tv_sec - t0.tv_sec >= 10) {
+                atomic_store(&s->timed_out, 1);
+                break;
+            }
+        }
+    } else if (!pthread_equal(pthread_self(), s->caller)) {
+        atomic_store(&s->off_caller[lo], 1);
+        for (;;) {
+            int others = 0;
+            for (size_t j = 0; j < 8; j++) others += j != lo && atomic_load(&s->done[j]);
+            if (others == 7)
+                break;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (t.tv_sec - t0.tv_sec >= 10) {
+                atomic_store(&s->timed_out, 1);
+                break;
+            }
+        }
+    }
+    atomic_store(&s->done[lo], 1);
+}
+
+Test(threads, own_block_first_then_the_rest, .timeout = 30)
+{
+    ag_set_threads(2);
+    for (int rep = 0; rep < 20; rep++) {
+        static steal s;
+        memset(&s, 0, sizeof s);
+        s.caller = pthread_self();
+        agi_parallel_for(8, 1, steal_chunk, &s);
+        cr_assert(!s.timed_out, "rep %d: a wait timed out", rep);
+        for (int i = 0; i < 8; i++) {
+            cr_assert(s.done[i], "rep %d: chunk %d not run", rep, i);
+            if (i != 4)
+                cr_assert(!s.off_caller[i], "rep %d: chunk %d ran on a worker", rep, i);
+        }
+    }
+    ag_set_threads(0);
+}
+
 /* Each chunk waits (up to 10 s) until two threads are inside a chunk at
  * once: it passes only if workers really run chunks concurrently. */
 static _Atomic int now_inside, max_inside;
