@@ -375,19 +375,23 @@ static void gemm_task(void *ctx, size_t lo, size_t hi)
     }
 }
 
-/* Shared path, phase 1: units [0, pa) are panels of op(A), then pb panels
- * of op(B). */
+/* Shared path, phase 1: pa + pb units, each a panel of op(A) or of op(B). */
 static void pack_task(void *ctx, size_t lo, size_t hi)
 {
+    /* The units interleave A's and B's panels in proportion: unit u is
+     * preceded by u pa / (pa + pb) of A's (rounded down). A block of units
+     * is then about the same fraction of each operand, as a thread's block
+     * of compute_task is of the split one: the panels a thread computes with
+     * were mostly packed by it, and stay in its caches. */
     const gemm_args *g = ctx;
-    size_t MR = g->kern->mr, NR = g->kern->nr, k = g->k;
-    if (lo < g->pa) {
-        size_t u1 = hi < g->pa ? hi : g->pa, i0 = lo * MR, i1 = u1 * MR < g->m ? u1 * MR : g->m;
-        pack_a(g, g->A, i0, i1, 0, k, g->ap + lo * MR * k);
-        lo = u1;
+    size_t MR = g->kern->mr, NR = g->kern->nr, k = g->k, units = g->pa + g->pb;
+    size_t a0 = lo * g->pa / units, a1 = hi * g->pa / units, b0 = lo - a0, b1 = hi - a1;
+    if (a0 < a1) {
+        size_t i1 = a1 * MR < g->m ? a1 * MR : g->m;
+        pack_a(g, g->A, a0 * MR, i1, 0, k, g->ap + a0 * MR * k);
     }
-    if (lo < hi) {
-        size_t j0 = (lo - g->pa) * NR, j1 = (hi - g->pa) * NR < g->n ? (hi - g->pa) * NR : g->n;
+    if (b0 < b1) {
+        size_t j0 = b0 * NR, j1 = b1 * NR < g->n ? b1 * NR : g->n;
         pack_b(g, g->B, j0, j1, 0, k, g->bp + j0 * k);
     }
 }
