@@ -154,10 +154,6 @@ static ag_real sum_run(const ag_real *g, size_t n)
     return sum;
 }
 
-/* ag_unbroadcast_add splits a bias gradient over the threads in pieces of
- * at least this many values of g (the elementwise span). */
-#define UNBROADCAST_SPAN 8192
-
 static void add_to(ag_real *restrict dst, const ag_real *restrict g, size_t n)
 {
     for (size_t i = 0; i < n; i++) dst[i] += g[i];
@@ -186,55 +182,9 @@ static void acc_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     }
 }
 
-/* dst[j] += sum over rows r of g[r * cols + j], for the columns [lo, hi):
- * rows in order, so each dst[j] gets the additions of the serial loop. */
-typedef struct rows_sum {
-    ag_real *dst;
-    const ag_real *g;
-    size_t rows, cols;
-} rows_sum;
-
-static void rows_sum_task(void *ctx, size_t lo, size_t hi)
-{
-    const rows_sum *q = ctx;
-    for (size_t r = 0; r < q->rows; r++) add_to(q->dst + lo, q->g + r * q->cols + lo, hi - lo);
-}
-
-/* Whether dst (shape, nd) is g's trailing dims with all leading ones summed
- * (a bias's gradient: [rows, cols] -> [cols]); sets rows and cols. */
-static int leading_sum(const size_t *shape, int nd, const size_t *gshape, int gnd, size_t *rows,
-                       size_t *cols)
-{
-    int lead = 0;
-    while (lead < nd && shape[lead] == 1)
-        lead++; /* leading 1s of dst broadcast too */
-    int kept = nd - lead;
-    if (kept <= 0 || kept >= gnd)
-        return 0;
-    size_t c = 1, r = 1;
-    for (int d = 0; d < kept; d++) {
-        if (shape[lead + d] != gshape[gnd - kept + d])
-            return 0;
-        c *= shape[lead + d];
-    }
-    for (int d = 0; d < gnd - kept; d++) r *= gshape[d];
-    *rows = r;
-    *cols = c;
-    return 1;
-}
-
 void ag_unbroadcast_add(ag_real *dst, const size_t *shape, int nd, const ag_real *g,
                         const size_t *gshape, int gnd)
 {
-    size_t rows, cols;
-    if (leading_sum(shape, nd, gshape, gnd, &rows, &cols) && rows > 1 &&
-        rows * cols > UNBROADCAST_SPAN && cols >= 2 * 64) {
-        /* split along the columns: every thread sums all rows of its own */
-        rows_sum q = {dst, g, rows, cols};
-        size_t min_cols = (UNBROADCAST_SPAN + rows - 1) / rows;
-        agi_parallel_for(cols, min_cols > 64 ? min_cols : 64, rows_sum_task, &q);
-        return;
-    }
     ag_real *base[2] = {dst, (ag_real *)g};
     const size_t *shapes[2] = {shape, gshape};
     int ndims[2] = {nd, gnd};

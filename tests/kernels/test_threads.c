@@ -306,39 +306,3 @@ Test(threads, broadcast_forward_split_by_rows)
     ag_param_free(bias);
     ag_param_free(row);
 }
-
-/* A bias's gradient, g [R, C] summed over its rows into dst (or g
- * [R, 4, 50] into [4, 50] and [1, 4, 50]), is split over the columns: at
- * any thread count every dst[j] gets the serial loop's additions, the rows
- * in order, on top of what dst held. */
-Test(threads, unbroadcast_split_by_columns)
-{
-    enum { R = 300, C = 200 };
-    static ag_real g[R * C], want[C], got[C];
-    fill_uniform(g, R * C, -1, 1, 41);
-    const size_t gs2[2] = {R, C}, gs3[3] = {R, 4, 50}, d1[1] = {C}, d2[2] = {4, 50},
-                 d3[3] = {1, 4, 50};
-    const size_t *gshape[4] = {gs2, gs3, gs3, gs2};
-    const size_t *dshape[4] = {d1, d2, d3, d1};
-    int gnd[4] = {2, 3, 3, 2}, dnd[4] = {1, 2, 3, 1};
-    size_t rows[4] = {R, R, R, 40}; /* the last: g's first 40 rows only */
-    int saved = ag_get_threads();
-    for (int c = 0; c < 4; c++) {
-        size_t gs[3];
-        memcpy(gs, gshape[c], (size_t)gnd[c] * sizeof *gs);
-        gs[0] = rows[c];
-        for (int j = 0; j < C; j++) {
-            want[j] = (ag_real)(0.25 * j);
-            for (size_t r = 0; r < rows[c]; r++) want[j] += g[r * C + j];
-        }
-        for (int nt = 1; nt <= 3; nt++) {
-            ag_set_threads(nt);
-            for (int j = 0; j < C; j++) got[j] = (ag_real)(0.25 * j);
-            ag_unbroadcast_add(got, dshape[c], dnd[c], g, gs, gnd[c]);
-            for (int j = 0; j < C; j++)
-                cr_assert(got[j] == want[j], "case %d, %d threads: dst[%d] = %.9g, want %.9g", c,
-                          nt, j, (double)got[j], (double)want[j]);
-        }
-    }
-    ag_set_threads(saved);
-}
