@@ -4,9 +4,9 @@
  * has a block of the chunks, the same one in every region of the same size,
  * and claims them one at a time; then it claims what is left of the
  * others', so a worker that the OS is slow to schedule delays nothing: the
- * others take its chunks. One region runs at a time; a caller that finds the pool busy, or
- * that is itself inside a region, runs the whole loop serially (callers'
- * results never depend on the split).
+ * others take its chunks. One region runs at a time; a caller that finds
+ * the pool busy, or that is itself inside a region, runs the whole loop
+ * serially (callers' results never depend on the split).
  * Training loops post regions back to back, so a worker spins for a short
  * while after a job before it sleeps, and the caller spins before it waits:
  * a futex wake-up costs tens of microseconds on a busy machine. */
@@ -105,8 +105,8 @@ static size_t block_start(size_t b, size_t c, size_t blocks)
     return b * c / blocks;
 }
 
-/* Claims and runs chunks of job gen until none is left, from block `home`
- * first (a thread without a block starts at the next one). */
+/* Claims and runs chunks of job gen until none is left: block `home`
+ * first, then the others in turn. */
 static void run_chunks(uint32_t gen, agi_task_fn *fn, void *ctx, size_t n, size_t c,
                        size_t blocks, size_t home)
 {
@@ -173,7 +173,8 @@ static void *worker_main(void *arg)
         void *ctx = job_ctx;
         size_t n = job_n, c = job_chunks, blocks = job_blocks;
         pthread_mutex_unlock(&lock);
-        run_chunks(seen, fn, ctx, n, c, blocks, home < blocks ? home : home % blocks);
+        /* a worker beyond the job's blocks (the job asked for fewer) shares one */
+        run_chunks(seen, fn, ctx, n, c, blocks, home % blocks);
     }
     pthread_mutex_unlock(&lock);
     return NULL;
