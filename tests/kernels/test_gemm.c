@@ -155,6 +155,20 @@ Test(gemm, large_all_transposes)
     }
 }
 
+/* Over 512 rows op(B) is packed even where its rows are contiguous (below,
+ * whole panels are read in place): both ways against the reference, with a
+ * partial last panel (n = 70) and two k blocks. */
+Test(gemm, tall_products_pack_b)
+{
+    for (int t = 0; t < 2; t++) {
+        gcase g;
+        case_init(&g, t, 0, 530, 70, 300, (size_t)t, (ag_real)0.5, (ag_real)-1.25,
+                  60 + (unsigned)t);
+        check_all_variants(&g);
+        case_free(&g);
+    }
+}
+
 Test(gemm, k_zero_scales_c)
 {
     ag_real C[6] = {1, 2, 3, 4, 5, 6}, D[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
