@@ -454,13 +454,17 @@ static void ref_task(void *ctx, size_t lo, size_t hi)
 /* Where op(B)'s rows are contiguous (tb = 0), the micro-kernel can read a
  * panel of it in place, NR values from each of kc rows ldb apart, instead
  * of from a packed copy; the values and their order are the same, so are
- * the results. Packing B costs a pass over it, paid back only by the row
- * panels of A that reuse the copy: with few (small m) reading in place is
- * faster, with many the copy's contiguity wins (the strided panel touches a
- * page per row). One thread, avx512, float, GFLOP/s packed -> in place:
- * 32x512x128 95.8 -> 110.0, 64x256x784 100.2 -> 109.0, 64x1024x1024 84.5
- * -> 101.1, 256^3 103.6 -> 107.7, 512^3 104.2 -> 107.9, 1024x512x1024
- * 100.6 -> 98.8, 1024^3 99.2 -> 94.6. */
+ * the results. Reading in place saves the pass that packing makes over B,
+ * and its panel sits in a few sets of L1 instead of sweeping all of it
+ * (the micro-panel of A stays). It needs rows that start on a cache line:
+ * otherwise each row's NR values span one line more, and past DIRECT_B_MAX_M
+ * rows of A (many reuses of each packed panel) packing wins. One thread,
+ * avx512, float, GFLOP/s packed -> in place, with B from malloc (rows 16
+ * bytes off a line): 32x512x128 95.8 -> 110.0, 64x256x784 100.2 -> 109.0,
+ * 64x1024x1024 84.5 -> 101.1, 256^3 103.6 -> 107.7, 512^3 104.2 -> 107.9,
+ * 1024x512x1024 100.6 -> 98.8, 1024^3 99.2 -> 94.6; with B 64-byte
+ * aligned, 1024^3 101.6-102.7 -> 104.3-106.4 and 2048^3 102.0-102.5 ->
+ * 102.8-103.9. */
 #define DIRECT_B_MAX_M 512
 
 /* The micro-kernel, k block and panel counts of a product with kern: they
@@ -479,7 +483,9 @@ static void plan(gemm_args *g, const agi_gemm_kernel *kern)
     g->kc = g->kc < g->k ? g->kc : g->k;
     g->pa = (g->m + kern->mr - 1) / kern->mr;
     g->pb = (g->n + kern->nr - 1) / kern->nr;
-    g->b_direct = !g->tb && g->m <= DIRECT_B_MAX_M;
+    size_t line = 64 / sizeof(ag_real);
+    int aligned = (uintptr_t)g->B % 64 == 0 && g->ldb % line == 0 && g->sb % line == 0;
+    g->b_direct = !g->tb && (g->m <= DIRECT_B_MAX_M || aligned);
 }
 
 void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,

@@ -60,6 +60,14 @@ static double now(void)
     return clock_s(CLOCK_MONOTONIC);
 }
 
+/* n values, 64-byte aligned (aligned_alloc wants a multiple of the
+ * alignment) */
+static ag_real *alloc64(size_t n)
+{
+    size_t bytes = (n * sizeof(ag_real) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes ? bytes : 64);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -163,10 +171,11 @@ int main(int argc, char **argv)
             q = CONV[s];
         size_t nb = q.batch ? q.batch : 1, la_ = q.m * q.k + (nb - 1) * q.sa,
                lb = q.k * q.n + (nb - 1) * q.sb, lc = q.m * q.n + (nb - 1) * q.sc;
-        ag_real *A = malloc(la_ * sizeof *A), *B = malloc(lb * sizeof *B),
-                *C = calloc(lc, sizeof *C);
+        /* 64-byte aligned, as the library's own tensors are */
+        ag_real *A = alloc64(la_), *B = alloc64(lb), *C = alloc64(lc);
         if (!A || !B || !C)
             return 1;
+        memset(C, 0, lc * sizeof *C);
         for (size_t i = 0; i < la_; i++) A[i] = (ag_real)((double)(i % 97) / 48.0 - 1);
         for (size_t i = 0; i < lb; i++) B[i] = (ag_real)((double)(i % 89) / 44.0 - 1);
         char name[64];

@@ -155,15 +155,25 @@ Test(gemm, large_all_transposes)
     }
 }
 
-/* Over 512 rows op(B) is packed even where its rows are contiguous (below,
- * whole panels are read in place): both ways against the reference, with a
- * partial last panel (n = 70) and two k blocks. */
-Test(gemm, tall_products_pack_b)
+/* Over 512 rows op(B) is read in place only where its rows start on cache
+ * lines, and packed otherwise (below 512 rows whole panels are always read
+ * in place): both ways against the reference, with a partial last panel
+ * (n = 70) and two k blocks. */
+Test(gemm, tall_products_aligned_or_not)
 {
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < 4; t++) {
+        int ta = t & 1, aligned = t >> 1;
         gcase g;
-        case_init(&g, t, 0, 530, 70, 300, (size_t)t, (ag_real)0.5, (ag_real)-1.25,
+        case_init(&g, ta, 0, 530, 70, 300, aligned ? 10 : 1, (ag_real)0.5, (ag_real)-1.25,
                   60 + (unsigned)t);
+        if (aligned) { /* ldb = 80: every row on a line boundary */
+            size_t bytes = (g.k * g.ldb * sizeof(ag_real) + 63) / 64 * 64;
+            ag_real *b = aligned_alloc(64, bytes);
+            cr_assert(b);
+            memcpy(b, g.B, g.k * g.ldb * sizeof(ag_real));
+            free(g.B);
+            g.B = b;
+        }
         check_all_variants(&g);
         case_free(&g);
     }
