@@ -273,8 +273,12 @@ Test(gemm, packing_buffers_reused)
     const agi_gemm_kernel *v[8];
     if (agi_gemm_variants(v, 8) == 0)
         cr_skip_test("no SIMD kernel on this machine");
+    /* 300 rows: the shared path, whose packing buffer is the calling
+     * thread's (under 256 rows, with B read in place, each thread packs its
+     * own rows, and a worker first needs its buffer whenever it first takes
+     * a piece) */
     gcase g;
-    case_operands(&g, 0, 0, 200, 300, 300, 0, 1, 0, 88);
+    case_operands(&g, 0, 0, 300, 300, 300, 0, 1, 0, 88);
     ag_real *C = malloc(sizeof(ag_real) * 2 * g.m * g.ldc);
     ag_set_threads(2);
     ag_set_allocator(counting, NULL);
