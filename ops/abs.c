@@ -1,17 +1,26 @@
 /* y = |x|     VJP: gx += gy * sign(x), with sign(0) = 0 (a subgradient) */
 #include "elementwise.h"
 
+static void abs_k(size_t n, const ag_real *x, ag_real *y)
+{
+    for (size_t i = 0; i < n; i++) y[i] = agi_fabs(x[i]);
+}
+
+static void abs_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
+                  ag_real *gx, int store)
+{
+    (void)unused;
+    AGI_GRAD_LOOP(n, gx, store, gy[i] * (ag_real)((x[i] > 0) - (x[i] < 0)));
+}
+
 static void abs_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = agi_fabs(x.x[i]);
+    agi_unary_forward(c, abs_k);
 }
 
 static void abs_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < x.len; i++)
-        gx.x[i] += gy.x[i] * (ag_real)((x.x[i] > 0) - (x.x[i] < 0));
+    agi_unary_vjp(c, abs_d, 0);
 }
 
 const ag_op_def ag_op_abs = {.name = "abs", .n_in = 1, .shape = agi_same_shape,

@@ -31,6 +31,7 @@ static const ag_real *gather(ag_real *dst, const ag_real *src, size_t stride, si
 }
 
 typedef struct map_args {
+    agi_unary_fwd *u; /* a unary forward (a and b unused), or */
     agi_bin_fwd f;
     agi_bin_grad g;
     const ag_real *gy, *a, *b;
@@ -46,6 +47,10 @@ static const ag_real *at(const ag_real *p, size_t i)
 static void map_span(void *ctx, size_t lo, size_t hi)
 {
     const map_args *m = ctx;
+    if (m->u) {
+        m->u(hi - lo, m->a + lo, m->y + lo);
+        return;
+    }
     if (m->f) {
         m->f(hi - lo, m->a + lo, at(m->b, lo), m->y + lo);
         return;
@@ -63,14 +68,21 @@ static void map_run(size_t n, map_args *m)
 
 void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y)
 {
-    map_args m = {k, NULL, NULL, a, b, y, 0};
+    map_args m = {NULL, k, NULL, NULL, a, b, y, 0};
     map_run(n, &m);
+}
+
+void agi_unary_forward(ag_opctx *c, agi_unary_fwd *f)
+{
+    ag_view x = ag_in(c, 0), y = ag_out(c);
+    map_args m = {f, NULL, NULL, NULL, x.x, NULL, y.x, 0};
+    map_run(y.len, &m);
 }
 
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
                   const ag_real *b, ag_real *gx, int first)
 {
-    map_args m = {NULL, g, gy, a, b, gx, first};
+    map_args m = {NULL, NULL, g, gy, a, b, gx, first};
     map_run(n, &m);
 }
 

@@ -51,6 +51,10 @@ void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_rea
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
                   const ag_real *b, ag_real *gx, int first);
 
+/* `forward` of a unary op: y = f(x) over its input, split like agi_map. */
+typedef void agi_unary_fwd(size_t n, const ag_real *x, ag_real *y);
+void agi_unary_forward(ag_opctx *c, agi_unary_fwd *f);
+
 /* `vjp` of a unary op from its derivative kernel d(n, gy, v, NULL, gx):
  * v is the op's output (from_output, e.g. tanh: 1 - y^2) or its input
  * (relu). Stores on the first write into gx. */

@@ -2,16 +2,21 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
+static void exp_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+                  ag_real *gx, int store)
+{
+    (void)unused;
+    AGI_GRAD_LOOP(n, gx, store, gy[i] * y[i]);
+}
+
 static void exp_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_vexp(y.len, x.x, y.x);
+    agi_unary_forward(c, agi_vexp);
 }
 
 static void exp_vjp(ag_opctx *c)
 {
-    ag_view y = ag_out(c), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < y.len; i++) gx.x[i] += gy.x[i] * y.x[i];
+    agi_unary_vjp(c, exp_d, 1);
 }
 
 const ag_op_def ag_op_exp = {.name = "exp", .n_in = 1, .shape = agi_same_shape,

@@ -20,12 +20,12 @@ static void leaky_relu_forward(ag_opctx *c)
 
 static void leaky_relu_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
+    ag_view x = ag_in(c, 0), gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
     ag_real alpha = *(const ag_real *)ag_attr(c);
-    for (size_t i = 0; i < x.len; i++) {
-        ag_real g = gy.x[i], pos = x.x[i] > 0 ? g : 0, neg = x.x[i] > 0 ? 0 : g;
-        gx.x[i] += pos + alpha * neg;
-    }
+    AGI_GRAD_LOOP(x.len, gx.x, first,
+                  (x.x[i] > 0 ? gy.x[i] : 0) + alpha * (x.x[i] > 0 ? 0 : gy.x[i]));
 }
 
 const ag_op_def ag_op_leaky_relu = {.name = "leaky_relu", .n_in = 1, .shape = agi_same_shape,

@@ -3,16 +3,21 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
+static void log_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
+                  ag_real *gx, int store)
+{
+    (void)unused;
+    AGI_GRAD_LOOP(n, gx, store, gy[i] / x[i]);
+}
+
 static void log_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_vlog(y.len, x.x, y.x);
+    agi_unary_forward(c, agi_vlog);
 }
 
 static void log_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < x.len; i++) gx.x[i] += gy.x[i] / x.x[i];
+    agi_unary_vjp(c, log_d, 0);
 }
 
 const ag_op_def ag_op_log = {.name = "log", .n_in = 1, .shape = agi_same_shape,

@@ -1,16 +1,26 @@
 /* y = -x     VJP: gx -= gy */
 #include "elementwise.h"
 
+static void neg_k(size_t n, const ag_real *x, ag_real *y)
+{
+    for (size_t i = 0; i < n; i++) y[i] = -x[i];
+}
+
+static void neg_d(size_t n, const ag_real *gy, const ag_real *unused_x, const ag_real *unused,
+                  ag_real *gx, int store)
+{
+    (void)unused_x, (void)unused;
+    AGI_GRAD_LOOP(n, gx, store, -gy[i]);
+}
+
 static void neg_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = -x.x[i];
+    agi_unary_forward(c, neg_k);
 }
 
 static void neg_vjp(ag_opctx *c)
 {
-    ag_view gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < gy.len; i++) gx.x[i] -= gy.x[i];
+    agi_unary_vjp(c, neg_d, 0);
 }
 
 const ag_op_def ag_op_neg = {.name = "neg", .n_in = 1, .shape = agi_same_shape,

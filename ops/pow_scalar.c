@@ -15,11 +15,13 @@ static void pow_scalar_forward(ag_opctx *c)
 
 static void pow_scalar_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
+    ag_view x = ag_in(c, 0), gy = ag_out_grad(c);
     ag_real p = *(const ag_real *)ag_attr(c);
     if (p == 0)
-        return;
-    for (size_t i = 0; i < x.len; i++) gx.x[i] += gy.x[i] * p * agi_pow(x.x[i], p - 1);
+        return; /* nothing to add (a first writer's buffer is zeroed on its next use) */
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
+    AGI_GRAD_LOOP(x.len, gx.x, first, gy.x[i] * p * agi_pow(x.x[i], p - 1));
 }
 
 const ag_op_def ag_op_pow_scalar = {.name = "pow_scalar", .n_in = 1, .shape = agi_same_shape,

@@ -2,9 +2,8 @@
  * Written x < 0 ? 0 : x so that a NaN input stays NaN. */
 #include "elementwise.h"
 
-static void relu_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y)
+static void relu_k(size_t n, const ag_real *x, ag_real *y)
 {
-    (void)unused;
     for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];
 }
 
@@ -20,8 +19,7 @@ static void relu_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real 
 
 static void relu_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_map(y.len, relu_k, x.x, NULL, y.x);
+    agi_unary_forward(c, relu_k);
 }
 
 static void relu_vjp(ag_opctx *c)

@@ -4,12 +4,6 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
-static void sigmoid_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y)
-{
-    (void)unused;
-    agi_vsigmoid(n, x, y);
-}
-
 static void sigmoid_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
                       ag_real *gx, int store)
 {
@@ -19,8 +13,7 @@ static void sigmoid_d(size_t n, const ag_real *gy, const ag_real *y, const ag_re
 
 static void sigmoid_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_map(y.len, sigmoid_k, x.x, NULL, y.x);
+    agi_unary_forward(c, agi_vsigmoid);
 }
 
 static void sigmoid_vjp(ag_opctx *c)

@@ -16,13 +16,15 @@ static void softplus_forward(ag_opctx *c)
 
 static void softplus_vjp(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
+    ag_view x = ag_in(c, 0), gy = ag_out_grad(c);
+    int first;
+    ag_view gx = ag_in_grad_first(c, 0, &first);
     enum { BLOCK = 256 };
     ag_real s[BLOCK]; /* sigmoid of one block of x */
-    for (size_t i = 0; i < x.len; i += BLOCK) {
-        size_t n = x.len - i < BLOCK ? x.len - i : BLOCK;
-        agi_vsigmoid(n, x.x + i, s);
-        for (size_t j = 0; j < n; j++) gx.x[i + j] += gy.x[i + j] * s[j];
+    for (size_t k = 0; k < x.len; k += BLOCK) {
+        size_t n = x.len - k < BLOCK ? x.len - k : BLOCK;
+        agi_vsigmoid(n, x.x + k, s);
+        AGI_GRAD_LOOP(n, gx.x + k, first, gy.x[k + i] * s[i]);
     }
 }
 

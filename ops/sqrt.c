@@ -2,16 +2,26 @@
  * At x = 0 the derivative is +inf, as the math says. */
 #include "elementwise.h"
 
+static void sqrt_k(size_t n, const ag_real *x, ag_real *y)
+{
+    for (size_t i = 0; i < n; i++) y[i] = agi_sqrt(x[i]);
+}
+
+static void sqrt_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+                   ag_real *gx, int store)
+{
+    (void)unused;
+    AGI_GRAD_LOOP(n, gx, store, gy[i] / (2 * y[i]));
+}
+
 static void sqrt_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    for (size_t i = 0; i < y.len; i++) y.x[i] = agi_sqrt(x.x[i]);
+    agi_unary_forward(c, sqrt_k);
 }
 
 static void sqrt_vjp(ag_opctx *c)
 {
-    ag_view y = ag_out(c), gy = ag_out_grad(c), gx = ag_in_grad(c, 0);
-    for (size_t i = 0; i < y.len; i++) gx.x[i] += gy.x[i] / (2 * y.x[i]);
+    agi_unary_vjp(c, sqrt_d, 1);
 }
 
 const ag_op_def ag_op_sqrt = {.name = "sqrt", .n_in = 1, .shape = agi_same_shape,

@@ -3,12 +3,6 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
-static void tanh_k(size_t n, const ag_real *x, const ag_real *unused, ag_real *y)
-{
-    (void)unused;
-    agi_vtanh(n, x, y);
-}
-
 static void tanh_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
                    ag_real *gx, int store)
 {
@@ -18,8 +12,7 @@ static void tanh_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real 
 
 static void tanh_forward(ag_opctx *c)
 {
-    ag_view x = ag_in(c, 0), y = ag_out(c);
-    agi_map(y.len, tanh_k, x.x, NULL, y.x);
+    agi_unary_forward(c, agi_vtanh);
 }
 
 static void tanh_vjp(ag_opctx *c)

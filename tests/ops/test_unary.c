@@ -263,3 +263,59 @@ Test(affine, errors)
     check_errors(mul_s, "affine");
     check_errors(rsub_s, "affine");
 }
+
+/* ---- a unary op's VJP as first writer and as second ----
+ *
+ * h = 1 x + 0 is a recorded node, so its gradient buffer starts fresh
+ * (holding whatever the arena held). loss = sum(op(h)) + sum(2 h), with the
+ * two consumers recorded in either order: whichever VJP runs first stores
+ * into h's gradient and the other adds to it, so both orders must give
+ * exactly op'(x) + 2, where op alone gives op'(x). Each order records and
+ * sweeps twice on one tape, so the second sweep finds the buffers dirty. */
+static void check_first_and_second(unary_fn op, double lo, double hi, double gap)
+{
+    enum { N = 15 };
+    ag_tensor *p = param_away(AG_SHAPE(3, 5), lo, hi, gap, 21);
+    ag_real alone[N];
+    ag_tape *t = ag_tape_new();
+    ag_param_zero_grad(p);
+    cr_assert_eq(ag_backward(t, ag_sum_all(t, op(t, ag_affine(t, p, 1, 0)))), AG_OK);
+    memcpy(alone, ag_grad(p), sizeof alone);
+    for (int order = 0; order < 2; order++)
+        for (int sweep = 0; sweep < 2; sweep++) {
+            ag_tape_reset(t);
+            ag_param_zero_grad(p);
+            ag_tensor *h = ag_affine(t, p, 1, 0), *a, *b;
+            if (order) { /* op recorded last: its VJP runs first */
+                a = ag_sum_all(t, ag_mul_scalar(t, h, 2));
+                b = ag_sum_all(t, op(t, h));
+            } else {
+                a = ag_sum_all(t, op(t, h));
+                b = ag_sum_all(t, ag_mul_scalar(t, h, 2));
+            }
+            cr_assert_eq(ag_backward(t, ag_add(t, a, b)), AG_OK, "%s", ag_tape_errmsg(t));
+            for (int i = 0; i < N; i++) {
+                ag_real want = alone[i] + (ag_real)2;
+                cr_assert(ag_grad(p)[i] == want, "order %d sweep %d: grad[%d] = %.9g, want %.9g",
+                          order, sweep, i, (double)ag_grad(p)[i], (double)want);
+            }
+        }
+    ag_tape_free(t);
+    ag_param_free(p);
+}
+
+Test(unary, first_writer_stores_second_adds)
+{
+    check_first_and_second(ag_neg, -2, 2, 0);
+    check_first_and_second(ag_exp, -2, 2, 0);
+    check_first_and_second(ag_log, 0.5, 3, 0);
+    check_first_and_second(ag_sqrt, 0.5, 3, 0);
+    check_first_and_second(ag_abs, -2, 2, 0.1);
+    check_first_and_second(ag_tanh, -2, 2, 0);
+    check_first_and_second(ag_sigmoid, -6, 6, 0);
+    check_first_and_second(ag_relu, -2, 2, 0.1);
+    check_first_and_second(leaky, -2, 2, 0.1);
+    check_first_and_second(ag_softplus, -6, 6, 0);
+    check_first_and_second(pow_2_5, 0.5, 3, 0);
+    check_first_and_second(pow_0, 0.5, 3, 0);
+}
