@@ -1,5 +1,6 @@
 /* y = a + b (broadcast)
  * VJP: ga += unbroadcast(gy),  gb += unbroadcast(gy) */
+#include "internal.h"
 #include "elementwise.h"
 
 static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
@@ -16,11 +17,78 @@ static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *
     AGI_GRAD_LOOP(n, g, store, gy[i]);
 }
 
+/* A bias add, y[r][j] = x[r][j] + b[j]: the rows of G_y in a fixed number
+ * of consecutive groups (from the shape alone), each group copied into G_x
+ * and summed into a partial of its own in one pass, the groups over the
+ * threads; then G_b gets the partials in group order. The bits depend on
+ * the shape only, not on the thread count, and no thread reads rows that
+ * another wrote for it. */
+typedef struct bias_args {
+    const ag_real *gy;
+    ag_real *gx; /* NULL when x needs no gradient */
+    int store;   /* gx is written first: store */
+    ag_real *part;
+    size_t rows, cols, per; /* per: rows in a group */
+} bias_args;
+
+static void bias_groups(void *ctx, size_t lo, size_t hi)
+{
+    const bias_args *a = ctx;
+    size_t cols = a->cols;
+    for (size_t u = lo; u < hi; u++) {
+        size_t r0 = u * a->per, r1 = r0 + a->per < a->rows ? r0 + a->per : a->rows;
+        ag_real *p = a->part + u * cols;
+        for (size_t r = r0; r < r1; r++) {
+            const ag_real *g = a->gy + r * cols;
+            if (r == r0)
+                for (size_t j = 0; j < cols; j++) p[j] = g[j];
+            else
+                for (size_t j = 0; j < cols; j++) p[j] += g[j];
+            if (a->gx)
+                AGI_GRAD_LOOP(cols, a->gx + r * cols, a->store, g[i]);
+        }
+    }
+}
+
+/* Input ib is a bias of the other (its shape is the last dim of y's, or
+ * ones then that): handled by bias_groups. Returns 0 if it is not. */
+static int bias_vjp(ag_opctx *c, ag_view gy, int ib)
+{
+    ag_view b = ag_in(c, ib);
+    if (gy.ndim < 2 || b.ndim < 1 || ag_in(c, 1 - ib).len != gy.len || gy.len == 0 ||
+        b.shape[b.ndim - 1] != gy.shape[gy.ndim - 1] || b.len != b.shape[b.ndim - 1])
+        return 0;
+    bias_args a = {.gy = gy.x, .cols = b.len, .rows = gy.len / b.len};
+    size_t groups = (gy.len + AGI_ELEM_SPAN - 1) / AGI_ELEM_SPAN;
+    groups = groups < 8 ? groups : 8;
+    groups = groups < a.rows ? groups : a.rows;
+    a.per = (a.rows + groups - 1) / groups;
+    groups = (a.rows + a.per - 1) / a.per;
+    a.part = ag_scratch(c, groups * a.cols * sizeof(ag_real));
+    if (!a.part)
+        return 1; /* the tape has failed */
+    if (ag_wants_grad(c, 1 - ib))
+        a.gx = ag_in_grad_first(c, 1 - ib, &a.store).x;
+    agi_parallel_for(groups, 1, bias_groups, &a);
+    if (!ag_wants_grad(c, ib))
+        return 1;
+    int first;
+    ag_real *gb = ag_in_grad_first(c, ib, &first).x;
+    for (size_t j = 0; j < a.cols; j++) {
+        ag_real sum = a.part[j];
+        for (size_t u = 1; u < groups; u++) sum += a.part[u * a.cols + j];
+        gb[j] = first ? sum : gb[j] + sum;
+    }
+    return 1;
+}
+
 /* G_a += G_y, G_b += G_y, each summed over the axes it was broadcast along;
  * the inputs' values are not needed. */
 static void add_vjp(ag_opctx *c)
 {
     ag_view gy = ag_out_grad(c);
+    if (bias_vjp(c, gy, 1) || bias_vjp(c, gy, 0))
+        return;
     for (int i = 0; i < 2; i++) {
         if (!ag_wants_grad(c, i))
             continue;
