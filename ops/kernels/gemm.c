@@ -18,11 +18,12 @@
  * Packing reads op(A), op(B) through their strides, so every transpose
  * combination costs the same and none is materialised; it zero-pads partial
  * panels, and the micro-kernel masks its stores, so edge tiles take the fast
- * path. Where op(B)'s rows are contiguous and op(A) has few rows, B's whole
- * panels are not packed at all: the micro-kernel reads them in place (see
- * DIRECT_B_MAX_M). The k blocking depends only on k and the kernel, and threads split
- * only whole MR or NR tiles of C, so each element of C sees the same
- * operations for any thread count. */
+ * path. Where op(B)'s rows are contiguous, and op(A) has few rows or B's
+ * rows start on cache lines, B's whole panels are not packed at all: the
+ * micro-kernel reads them in place (see DIRECT_B_MAX_M). The k blocking
+ * depends only on k and the kernel, and threads split only whole MR or NR
+ * tiles of C, so each element of C sees the same operations for any thread
+ * count. */
 #if defined(__linux__)
 #define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #endif
@@ -537,8 +538,8 @@ void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t
             g.ap = buf;
             g.bp = buf + a_len;
             size_t per_unit = (kern->mr > kern->nr ? kern->mr : kern->nr) * k;
-            agi_parallel_for(g.pa + g.pb - g.jb0, (size_t)(MIN_PACK_PER_CHUNK / (double)per_unit) + 1,
-                             pack_task, &g);
+            size_t min_units = (size_t)(MIN_PACK_PER_CHUNK / (double)per_unit) + 1;
+            agi_parallel_for(g.pa + g.pb - g.jb0, min_units, pack_task, &g);
             agi_parallel_for(tiles, min_tiles, compute_task, &g);
             return;
         }
