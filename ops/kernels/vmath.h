@@ -40,7 +40,7 @@
  *     sigmoid    2        1.47               1.48
  *     softplus   2        1.56               1.52
  *
- * Cost on a Zen 5 core (AVX-512 copy), 16 floats: 10-15 ns per call
+ * Cost on a Zen 4 core (AVX-512 copy), 16 floats: 10-15 ns per call
  * back to back, 26-47 ns when each call waits for the last one's result
  * (tanh 32 ns, against about 185 ns for 16 calls of libm's tanhf).
  */
