@@ -483,9 +483,14 @@ static void ref_task(void *ctx, size_t lo, size_t hi)
  * operations agi_gemm would give each of them. */
 static void plan(gemm_args *g, const agi_gemm_kernel *kern)
 {
-    /* The narrower sibling when it pads m clearly less (it is a little
-     * slower per flop). */
-    if (kern->narrow && 100 * round_up(g->m, kern->narrow->mr) < 92 * round_up(g->m, kern->mr))
+    /* The narrower sibling unless it pads m more. Measured with B read in
+     * place or packed, one thread, avx512, float, GFLOP/s 12 -> 8 rows:
+     * 128^3 102.5 -> 110.1, 256^3 105.3-107.4 -> 112.7-112.9, 512^3
+     * 108.9-109.4 -> 111.7-112.3, 1024^3 102.9-103.0 -> 103.9-105.1,
+     * 784x256x64 105.6 -> 108.7, 600x64x300 100.7 -> 103.8 (12 and 8 both
+     * divide 600), 384^3 and 1000^3 equal; 256x784x64 with op(A)
+     * transposed 100.1 -> 104.4; 129^3 84.3 -> 82.4 (8 pads more). */
+    if (kern->narrow && round_up(g->m, kern->narrow->mr) <= round_up(g->m, kern->mr))
         kern = kern->narrow;
     g->kern = kern;
     /* k blocks of equal size (to a multiple of 8) rather than a short tail. */

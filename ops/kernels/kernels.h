@@ -59,8 +59,8 @@ struct agi_gemm_kernel {
     const char *name;
     agi_gemm_ukr *ukr;
     size_t mr, nr, mc, kc, nc;
-    /* Optional sibling with fewer rows (the same kc and nr), used when it
-     * pads m less: the result is the same, element by element. */
+    /* Optional sibling with fewer rows (the same kc and nr), used unless it
+     * pads m more: the result is the same, element by element. */
     const agi_gemm_kernel *narrow;
     /* Optional transposing pack with this ISA: len <= W rows of X, each
      * with kc consecutive values, row stride rs, into one W-wide panel:
