@@ -279,8 +279,10 @@ static inline R tanh1(R x)
  * relative 1.4e-9 (Lawson-weighted least squares on Chebyshev nodes). It is
  * evaluated in double, where the rounding of the polynomials and of the
  * division stays far below a float ulp, so the result is rounded once, to
- * float, at the end: about a third of the instructions of the form above
- * and a shorter dependency chain. tanh(x) = x for tiny x since P / Q -> 1.
+ * float, at the end: fewer vector instructions than the form above (40
+ * against 53 in GCC's AVX-512 loop body for 16 floats, though each double
+ * vector holds 8) and a shorter dependency chain. tanh(x) = x for tiny x
+ * since P / Q -> 1.
  * Beyond 13 ln2 (9.0109) tanh rounds to +-1, returned exactly. */
 #if defined(__FMA__)
 #define FMAD(a, b, c) __builtin_fma((a), (b), (c))
