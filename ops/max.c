@@ -137,29 +137,121 @@ static void max_block_vjp(ag_real *restrict gx, const ag_real *restrict x,
     }
 }
 
+/* x [outer, r1, mid, r2] reduced over r1 and r2: 2-d windows that tile an
+ * image (max pooling, x seen as [N C oh, k, ow, k]). Each window is taken
+ * in the order (r1, r2) row-major, as from an unfolded window, so y is the
+ * generic loops' to the bit. 2 x 2 windows, nearly every pooling layer,
+ * have loops of their own, without the inner loops over r1 and r2. */
+static void max_block2(const ag_real *restrict x, ag_real *restrict y, ag_real *restrict inv,
+                       size_t outer, size_t r1, size_t mid, size_t r2)
+{
+    size_t row = mid * r2;
+    for (size_t o = 0; o < outer; o++, x += r1 * row, y += mid, inv += mid) {
+        if (r1 == 2 && r2 == 2) {
+            const ag_real *x0 = x, *x1 = x + row;
+            for (size_t m = 0; m < mid; m++) {
+                ag_real a = x0[2 * m], b = x0[2 * m + 1], c = x1[2 * m], d = x1[2 * m + 1];
+                ag_real v = pick(d, pick(c, pick(b, a)));
+                ag_real n = (ag_real)(a == v) + (ag_real)(b == v) + (ag_real)(c == v) +
+                            (ag_real)(d == v);
+                y[m] = v;
+                inv[m] = n > 0 ? 1 / n : 0; /* 0: v is NaN, no gradient */
+            }
+            continue;
+        }
+        for (size_t m = 0; m < mid; m++) {
+            ag_real v = x[m * r2], n = 0;
+            for (size_t a = 0; a < r1; a++)
+                for (size_t b = 0; b < r2; b++) v = pick(x[a * row + m * r2 + b], v);
+            for (size_t a = 0; a < r1; a++)
+                for (size_t b = 0; b < r2; b++) n += x[a * row + m * r2 + b] == v;
+            y[m] = v;
+            inv[m] = n > 0 ? 1 / n : 0;
+        }
+    }
+}
+
+/* The VJP over the same layout: every element of gx is written. */
+static void max_block2_vjp(ag_real *restrict gx, const ag_real *restrict x,
+                           const ag_real *restrict y, const ag_real *restrict gy,
+                           const ag_real *restrict inv, size_t outer, size_t r1, size_t mid,
+                           size_t r2, int store)
+{
+    size_t row = mid * r2;
+    for (size_t o = 0; o < outer; o++, x += r1 * row, gx += r1 * row, y += mid, gy += mid,
+                inv += mid) {
+        if (r1 == 2 && r2 == 2 && store) {
+            const ag_real *x0 = x, *x1 = x + row;
+            ag_real *g0 = gx, *g1 = gx + row;
+            for (size_t m = 0; m < mid; m++) {
+                ag_real w = gy[m] * inv[m], v = y[m];
+                g0[2 * m] = x0[2 * m] == v ? w : 0;
+                g0[2 * m + 1] = x0[2 * m + 1] == v ? w : 0;
+                g1[2 * m] = x1[2 * m] == v ? w : 0;
+                g1[2 * m + 1] = x1[2 * m + 1] == v ? w : 0;
+            }
+            continue;
+        }
+        for (size_t a = 0; a < r1; a++)
+            for (size_t m = 0; m < mid; m++) {
+                ag_real w = gy[m] * inv[m], v = y[m];
+                const ag_real *xw = x + a * row + m * r2;
+                ag_real *gw = gx + a * row + m * r2;
+                for (size_t b = 0; b < r2; b++) {
+                    ag_real g = xw[b] == v ? w : 0;
+                    gw[b] = store ? g : gw[b] + g;
+                }
+            }
+    }
+}
+
 /* The block loops over rows [lo, hi) of outer, for the thread pool: rows
  * are independent, so the split changes no result. */
 typedef struct block_job {
     const ag_real *x, *y, *gy, *inv_in;
     ag_real *out, *inv, *gx;
-    size_t r, inner;
+    size_t r, inner; /* [outer, r, inner]; [outer, r, inner / r2, r2] when r2 */
+    size_t r2;
     int store; /* the VJP's first write into gx */
 } block_job;
 
 static void block_fwd_task(void *ctx, size_t lo, size_t hi)
 {
     const block_job *j = ctx;
-    size_t ri = j->r * j->inner;
-    max_block(j->x + lo * ri, j->out + lo * j->inner, j->inv + lo * j->inner, hi - lo, j->r,
-              j->inner);
+    size_t ri = j->r * j->inner, mid = j->r2 ? j->inner / j->r2 : j->inner;
+    if (j->r2)
+        max_block2(j->x + lo * ri, j->out + lo * mid, j->inv + lo * mid, hi - lo, j->r, mid,
+                   j->r2);
+    else
+        max_block(j->x + lo * ri, j->out + lo * mid, j->inv + lo * mid, hi - lo, j->r, mid);
 }
 
 static void block_vjp_task(void *ctx, size_t lo, size_t hi)
 {
     const block_job *j = ctx;
-    size_t ri = j->r * j->inner, o = lo * j->inner;
-    max_block_vjp(j->gx + lo * ri, j->x + lo * ri, j->y + o, j->gy + o, j->inv_in + o, hi - lo,
-                  j->r, j->inner, j->store);
+    size_t ri = j->r * j->inner, mid = j->r2 ? j->inner / j->r2 : j->inner, o = lo * mid;
+    if (j->r2)
+        max_block2_vjp(j->gx + lo * ri, j->x + lo * ri, j->y + o, j->gy + o, j->inv_in + o,
+                       hi - lo, j->r, mid, j->r2, j->store);
+    else
+        max_block_vjp(j->gx + lo * ri, j->x + lo * ri, j->y + o, j->gy + o, j->inv_in + o,
+                      hi - lo, j->r, mid, j->store);
+}
+
+/* The block layouts the loops above take: [outer, r, inner] with inner > 1
+ * (r2 = 0), or [outer, r1, mid, r2]; 0 for the generic loops. */
+static int block_layout(ag_opctx *c, block_job *j, size_t *outer)
+{
+    size_t r, inner, r1, mid, r2;
+    if (agi_reduce_block(c, outer, &r, &inner) && inner > 1 && r > 0) {
+        j->r = r, j->inner = inner, j->r2 = 0;
+        return 1;
+    }
+    if (agi_reduce_block2(c, outer, &r1, &mid, &r2)) {
+        j->r = r1, j->inner = mid * r2, j->r2 = r2;
+        return 1;
+    }
+    return 0;
 }
 
 static size_t rows_per_span(size_t r, size_t inner)
@@ -170,13 +262,13 @@ static size_t rows_per_span(size_t r, size_t inner)
 static void max_forward(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c);
-    size_t keep[AG_MAX_DIMS], outer, r, inner;
+    size_t keep[AG_MAX_DIMS], outer;
     ag_real *inv = ag_save_alloc(c, y.len * sizeof *inv);
     if (!inv)
         return;
-    if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
-        block_job j = {.x = x.x, .out = y.x, .inv = inv, .r = r, .inner = inner};
-        agi_parallel_for(outer, rows_per_span(r, inner), block_fwd_task, &j);
+    block_job j = {.x = x.x, .out = y.x, .inv = inv};
+    if (block_layout(c, &j, &outer)) {
+        agi_parallel_for(outer, rows_per_span(j.r, j.inner), block_fwd_task, &j);
         return;
     }
     agi_reduce_keepshape(c, keep);
@@ -197,13 +289,13 @@ static void max_forward(ag_opctx *c)
 static void max_vjp(ag_opctx *c)
 {
     ag_view x = ag_in(c, 0), y = ag_out(c), gy = ag_out_grad(c);
-    size_t keep[AG_MAX_DIMS], outer, r, inner;
-    if (agi_reduce_block(c, &outer, &r, &inner) && inner > 1 && r > 0) {
+    size_t keep[AG_MAX_DIMS], outer;
+    block_job j = {.x = x.x, .y = y.x, .gy = gy.x, .inv_in = ag_saved(c)};
+    if (block_layout(c, &j, &outer)) {
         int first;
-        ag_view gx = ag_in_grad_first(c, 0, &first);
-        block_job j = {.x = x.x, .y = y.x, .gy = gy.x, .inv_in = ag_saved(c), .gx = gx.x,
-                       .r = r, .inner = inner, .store = first};
-        agi_parallel_for(outer, rows_per_span(r, inner), block_vjp_task, &j);
+        j.gx = ag_in_grad_first(c, 0, &first).x;
+        j.store = first;
+        agi_parallel_for(outer, rows_per_span(j.r, j.inner), block_vjp_task, &j);
         return;
     }
     ag_view gx = ag_in_grad(c, 0);

@@ -284,6 +284,36 @@ int agi_reduce_block(ag_opctx *c, size_t *outer, size_t *r, size_t *inner)
     return 1;
 }
 
+int agi_reduce_block2(ag_opctx *c, size_t *outer, size_t *r1, size_t *mid, size_t *r2)
+{
+    size_t keep[AG_MAX_DIMS];
+    ag_view x = ag_in(c, 0);
+    agi_reduce_keepshape(c, keep);
+    /* The axes of size > 1 after outer's: runs reduced, kept, reduced;
+     * start[i] is the first axis of run i. */
+    int runs = 0, start[3] = {0, 0, 0}, prev = -1;
+    for (int d = 0; d < x.ndim; d++) {
+        if (x.shape[d] == 1)
+            continue;
+        int red = keep[d] != x.shape[d];
+        if (runs == 0 && !red)
+            continue; /* part of outer */
+        if (red != prev) {
+            if (runs == 3)
+                return 0; /* a third run: kept axes after the second */
+            start[runs++] = d;
+            prev = red;
+        }
+    }
+    if (runs != 3)
+        return 0;
+    *outer = agi_prod(x.shape, 0, start[0]);
+    *r1 = agi_prod(x.shape, start[0], start[1]);
+    *mid = agi_prod(x.shape, start[1], start[2]);
+    *r2 = agi_prod(x.shape, start[2], x.ndim);
+    return 1;
+}
+
 static void badd_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
 {
     ag_real scale = *(const ag_real *)ud;

@@ -47,6 +47,12 @@ size_t agi_reduce_keepshape(ag_opctx *c, size_t *keep);
  * output is then [outer, inner]); returns 0 otherwise. */
 int agi_reduce_block(ag_opctx *c, size_t *outer, size_t *r, size_t *inner);
 
+/* When the reduced axes of size > 1 form two runs with kept axes between
+ * them and none after, x is [outer, r1, mid, r2] (a pooling window that
+ * tiles an image, seen as [N C oh, k, ow, k]): sets the four sizes and
+ * returns 1 (the output is then [outer, mid]); returns 0 otherwise. */
+int agi_reduce_block2(ag_opctx *c, size_t *outer, size_t *r1, size_t *mid, size_t *r2);
+
 /* Broadcast g (shape gshape) against x's shape (xshape) and add to dx:
  * dx[i] += scale * g[broadcast index of i]. */
 void agi_broadcast_add(ag_real *dx, const size_t *xshape, int xnd, const ag_real *g,

@@ -5,7 +5,13 @@
  *
  * with reduce = max (padding reads -inf, so it never wins; ties share the
  * gradient) or mean (padding reads 0 and counts, PyTorch's default
- * count_include_pad). */
+ * count_include_pad). Max pooling whose windows tile the image (stride =
+ * kernel, no padding, sizes that divide) needs no columns:
+ *
+ *   y    = max(x as [N C oh, k, ow, k], axes 1 and 3)   ->  [N, C, oh, ow]
+ *
+ * the same values and gradients without unfold's copy (max has loops for
+ * that layout). */
 #include <math.h>
 #include "convutil.h"
 
@@ -39,6 +45,12 @@ static ag_tensor *pool2d(ag_tape *t, const char *fn, ag_tensor *x, size_t k, siz
                        why, conv_shape_of(x).s, k, k, g.stride_h, pad);
     size_t oh = 0, ow = 0, n = ag_dim(x, 0), c = ag_dim(x, 1);
     ag_window2d_out(&g, ag_dim(x, 2), ag_dim(x, 3), &oh, &ow);
+    if (is_max && g.stride_h == k && pad == 0 && oh * k == ag_dim(x, 2) &&
+        ow * k == ag_dim(x, 3)) {
+        ag_tensor *win = ag_reshape(t, x, AG_SHAPE(n * c * oh, k, ow, k));
+        ag_tensor *y = ag_max(t, win, (const int[]){1, 3}, 2, 0);
+        return ag_reshape(t, y, AG_SHAPE(n, c, oh, ow));
+    }
     ag_tensor *win = ag_reshape(t, ag_unfold(t, x, &g), AG_SHAPE(n, c, k * k, oh * ow));
     int axis = 2;
     ag_tensor *y = is_max ? ag_max(t, win, &axis, 1, 0) : ag_mean(t, win, &axis, 1, 0);

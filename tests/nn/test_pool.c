@@ -9,6 +9,7 @@ static const conv_case CASES[] = {
     {2, 1, 5, 8, 0, 3, 3, 1, 1, 1}, /* overlapping windows */
     {1, 2, 4, 4, 0, 4, 4, 3, 2, 1}, /* windows mostly in the padding */
     {1, 1, 5, 5, 0, 3, 3, 3, 0, 1}, /* the last row and column are dropped */
+    {2, 2, 6, 6, 0, 3, 3, 3, 0, 1}, /* 3x3 windows tiling the image */
 };
 #define N_CASES (sizeof CASES / sizeof CASES[0])
 

@@ -88,6 +88,74 @@ Test(max, ties_share_gradient_middle_axis)
     ag_param_free(p);
 }
 
+/* Two reduced runs with kept axes between and none after: x [outer, r1,
+ * mid, r2], the layout of 2-d pooling windows that tile an image, which
+ * has loops of its own (2 x 2 windows, and any other size). Against a
+ * plain loop over each window: the maximum, NaN passed on, ties sharing
+ * the gradient, a NaN window passing none; a second consumer of the same
+ * input adds to what the first stored. */
+Test(max, two_separated_axes)
+{
+    static const size_t shapes[][4] = {{3, 2, 5, 2}, {2, 3, 4, 3}};
+    for (int s = 0; s < 2; s++) {
+        size_t o_n = shapes[s][0], r1 = shapes[s][1], mid = shapes[s][2], r2 = shapes[s][3];
+        ag_tensor *p = ag_param_new(shapes[s], 4);
+        size_t n = ag_numel(p), nw = o_n * mid;
+        ag_real *d = ag_data(p);
+        for (size_t i = 0; i < n; i++)
+            d[i] = (ag_real)((i * 7) % 5); /* every window has ties */
+        d[5] = NAN;
+        d[n - 1] = 9; /* a single maximum */
+        ag_tape *t = ag_tape_new();
+        ag_tensor *x = ag_affine(t, p, 1, 0);
+        ag_tensor *m = ag_max(t, x, (int[]){1, 3}, 2, 0);
+        ag_tensor *m2 = ag_max(t, x, (int[]){-1, 1}, 2, 1);
+        cr_assert_eq(ag_tape_status(t), AG_OK, "%s", ag_tape_errmsg(t));
+        cr_assert(ag_ndim(m) == 2 && ag_dim(m, 0) == o_n && ag_dim(m, 1) == mid);
+        cr_assert(ag_ndim(m2) == 4 && ag_dim(m2, 1) == 1 && ag_dim(m2, 3) == 1);
+        ag_real dy[64];
+        for (size_t w = 0; w < nw; w++) dy[w] = (ag_real)(w + 1);
+        /* loss = dy . m + 2 sum(m2) */
+        ag_tensor *dyt = ag_tensor_wrap(t, dy, AG_SHAPE(o_n, mid));
+        ag_tensor *loss = ag_add(t, ag_sum_all(t, ag_mul(t, m, dyt)),
+                                 ag_affine(t, ag_sum_all(t, m2), 2, 0));
+        cr_assert_eq(ag_backward(t, loss), AG_OK, "%s", ag_tape_errmsg(t));
+        double want[216] = {0};
+        cr_assert_leq(n, 216);
+        for (size_t o = 0; o < o_n; o++)
+            for (size_t j = 0; j < mid; j++) {
+                double v = -INFINITY, ties = 0;
+                int nan = 0;
+                for (size_t a = 0; a < r1; a++)
+                    for (size_t b = 0; b < r2; b++) {
+                        double e = d[((o * r1 + a) * mid + j) * r2 + b];
+                        nan |= isnan(e);
+                        v = e > v ? e : v;
+                    }
+                ag_real got = ag_data(m)[o * mid + j];
+                if (nan) {
+                    cr_assert(isnan(got) && isnan(ag_data(m2)[o * mid + j]), "window %zu,%zu",
+                              o, j);
+                    continue; /* no gradient */
+                }
+                cr_assert_eq(got, (ag_real)v, "window %zu,%zu: %g, want %g", o, j, (double)got, v);
+                cr_assert_eq(ag_data(m2)[o * mid + j], (ag_real)v);
+                for (size_t a = 0; a < r1; a++)
+                    for (size_t b = 0; b < r2; b++)
+                        ties += d[((o * r1 + a) * mid + j) * r2 + b] == v;
+                for (size_t a = 0; a < r1; a++)
+                    for (size_t b = 0; b < r2; b++) {
+                        size_t i = ((o * r1 + a) * mid + j) * r2 + b;
+                        if (d[i] == v)
+                            want[i] = (dy[o * mid + j] + 2) / ties;
+                    }
+            }
+        assert_close(ag_grad(p), want, n, TOL);
+        ag_tape_free(t);
+        ag_param_free(p);
+    }
+}
+
 static ag_tensor *P[1];
 static int AX[2];
 static int NAX, KEEP;
@@ -108,6 +176,11 @@ Test(max, gradcheck)
     AX[0] = -1, NAX = 1, KEEP = 1;
     GRADCHECK(f_max, NULL, P, 1);
     NAX = 0, KEEP = 0;
+    GRADCHECK(f_max, NULL, P, 1);
+    ag_param_free(P[0]);
+    /* 2 x 2 windows ([outer, 2, mid, 2]) */
+    P[0] = param_rand(AG_SHAPE(3, 2, 4, 2), -1, 1, 22);
+    AX[0] = 1, AX[1] = 3, NAX = 2, KEEP = 0;
     GRADCHECK(f_max, NULL, P, 1);
     ag_param_free(P[0]);
 }
