@@ -165,41 +165,44 @@ static void adam_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_rea
     }
 }
 
-/* The updates run over all parameters laid end to end, split over the
- * thread pool in spans of at least UPDATE_SPAN elements: one parallel
- * region per step, however many parameters. Each element is updated alone,
- * so the result does not depend on the split. */
+/* The update is split over the thread pool into parts, one per thread
+ * while each gets at least UPDATE_SPAN elements: part p of P updates
+ * elements [p n / P, (p + 1) n / P) of every parameter (rounded to whole
+ * cache lines), so the calling thread takes the first part of each, the
+ * first worker the next. That is the split the products themselves make of
+ * a weight's rows, [out, in] (the forward product's columns, the weight
+ * gradient's rows), so each core updates the rows it wrote and will read
+ * again. Each element is updated alone, so the result does not depend on
+ * the split. Laying the parameters end to end and cutting that into even
+ * spans instead split W-MLP's first weight at row 150-170 rather than 128:
+ * at 2 threads the update took 29.0-30.8 us a step, now 23.5-25.8 (and
+ * W-MLP 2386-2439 -> 2425-2464 steps/s; the update alone, outside the
+ * model, takes about 20). */
 #define UPDATE_SPAN 32768
 
-/* The parameter holding element e of the concatenation (o->off[i] <= e <
- * o->off[i + 1], skipping empty parameters). */
-static size_t param_at(const ag_optim *o, size_t e)
-{
-    size_t lo = 0, hi = o->n; /* off[lo] <= e < off[hi] */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (o->off[mid] <= e)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
+typedef struct parts_job {
+    const ag_optim *o;
+    size_t parts;
+} parts_job;
 
-static void update_task(void *ctx, size_t lo, size_t hi)
+static void parts_task(void *ctx, size_t lo, size_t hi)
 {
-    const ag_optim *o = ctx;
-    for (size_t i = param_at(o, lo); lo < hi; i++) {
-        size_t a = lo - o->off[i], b = (hi < o->off[i + 1] ? hi : o->off[i + 1]) - o->off[i];
-        lo = o->off[i] + b;
-        if (a == b)
-            continue;
-        ag_tensor *x = o->p[i];
-        if (o->kind == OPT_SGD)
-            sgd_update(o, x->data + a, x->grad + a, o->m[i] ? o->m[i] + a : NULL, b - a);
-        else
-            adam_update(o, x->data + a, x->grad + a, o->m[i] + a, o->v[i] + a, b - a);
-    }
+    const parts_job *j = ctx;
+    const ag_optim *o = j->o;
+    size_t line = 64 / sizeof(ag_real);
+    for (size_t p = lo; p < hi; p++)
+        for (size_t i = 0; i < o->n; i++) {
+            size_t n = o->off[i + 1] - o->off[i];
+            size_t a = n * p / j->parts / line * line;
+            size_t b = p + 1 == j->parts ? n : n * (p + 1) / j->parts / line * line;
+            if (a >= b)
+                continue;
+            ag_tensor *x = o->p[i];
+            if (o->kind == OPT_SGD)
+                sgd_update(o, x->data + a, x->grad + a, o->m[i] ? o->m[i] + a : NULL, b - a);
+            else
+                adam_update(o, x->data + a, x->grad + a, o->m[i] + a, o->v[i] + a, b - a);
+        }
 }
 
 int ag_optim_step(ag_optim *o)
@@ -209,7 +212,9 @@ int ag_optim_step(ag_optim *o)
     o->steps++;
     /* a gradient no backward wrote since zero_grad: zeros, before the threads read it */
     for (size_t i = 0; i < o->n; i++) agi_param_grad_ready(o->p[i]);
-    agi_parallel_for(o->off[o->n], UPDATE_SPAN, update_task, o);
+    size_t parts = o->off[o->n] / UPDATE_SPAN, nt = (size_t)ag_get_threads();
+    parts_job j = {o, parts < 1 ? 1 : parts > nt ? nt : parts};
+    agi_parallel_for(j.parts, 1, parts_task, &j);
     return AG_OK;
 }
 
