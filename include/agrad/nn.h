@@ -471,8 +471,11 @@ AG_API int ag_conv1d_params(const ag_conv1d *c, ag_paramset *s, const char *pref
 /**
  * @brief  2-d max pooling (PyTorch's F.max_pool2d): the maximum of each
  *         kernel x kernel window. Padding counts as -infinity, so it is never
- *         the maximum. Composed as unfold -> max over the window axis; tied
- *         maxima share the gradient.
+ *         the maximum. Composed as unfold -> max over the window axis, or,
+ *         when the windows tile the image (stride = kernel, no padding, H and
+ *         W multiples of the kernel), as a view of x as [N C oh, kernel, ow,
+ *         kernel] -> max over axes 1 and 3, with no copy. Tied maxima share
+ *         the gradient.
  * @param  t       Tape that records the ops and owns the result.
  * @param  x       Input [N, C, H, W].
  * @param  kernel  Window size (> 0).
