@@ -82,6 +82,19 @@ struct agi_gemm_kernel {
     void (*dot)(size_t count, size_t k, const ag_real *a, size_t lda, size_t sa, const ag_real *b,
                 size_t ldb, size_t sb, ag_real *c, size_t ldc, size_t mr, size_t nr);
     size_t dr, dn;
+    /* Optional lane-wise dot-product kernel, for op(A) of at most dvw rows
+     * with both operands stored along k (A [m, k], B [n, k]): ap holds
+     * count products' op(A), each as k vectors of its rows (pack_rows with
+     * W = dvw: ap[t*sap + p*dvw + i] = A_t[i][p], zero past m), and B's
+     * rows are read in place. For j < nr <= dvn and i < dvw,
+     *     tile[j*dvw + i] = s + sum over t < count, p < k of
+     *                           ap[t*sap + p*dvw + i] * b[t*sb + j*ldb + p]
+     * with s = 0 if first, else the tile's value: one FMA per term, in
+     * increasing t then p. Each element is one chain of FMAs in order, so
+     * its terms cut over several calls give the same bits. */
+    void (*dotv)(size_t count, size_t k, const ag_real *ap, size_t sap, const ag_real *b,
+                 size_t ldb, size_t sb, size_t nr, int first, ag_real *tile);
+    size_t dvw, dvn;
 };
 
 /* Variants compiled in and supported by this CPU, best first; returns how

@@ -538,14 +538,17 @@ Test(gemm, batch_shared_operand)
 
 /* A shared C with few tiles (a convolution's weight gradient: 8 x 25 and
  * 16 x 200 summed over 32 and 8 images, and an odd size with a batch the
- * groups do not divide): summed in groups whose number depends only on the
- * shape, so the same bits for 1, 2 and 3 threads and out of memory, every
- * variant, every transpose pair; the reference within tolerance, for
- * beta 0, 1 and another. */
+ * groups do not divide), or with few rows (dotv: 12 and 7 rows, for
+ * vectors of 16 and 8; n past a block of rows with rows left over, and a
+ * k long enough to be packed in chunks, and in more chunks out of memory):
+ * summed in groups whose number depends only on the shape, so the same bits
+ * for 1, 2 and 3 threads and out of memory, every variant, every transpose
+ * pair; the reference within tolerance, for beta 0, 1 and another. */
 Test(gemm, batch_shared_c_groups_deterministic)
 {
     static const size_t dims[][4] = {/* batch, m, n, k */
-                                     {32, 8, 25, 784}, {8, 16, 200, 196}, {9, 13, 30, 500}};
+                                     {32, 8, 25, 784}, {8, 16, 200, 196}, {9, 13, 30, 500},
+                                     {3, 12, 45, 1500}, {6, 7, 30, 300}};
     const agi_gemm_kernel *v[8];
     size_t nv = agi_gemm_variants(v, 7);
     v[nv++] = NULL;

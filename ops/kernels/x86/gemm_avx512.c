@@ -50,6 +50,10 @@ typedef __mmask16 vmask;
 #define DOT_NAME dot_avx512
 #include "dot.h"
 
+#define DOTV_G 7
+#define DOTV_NAME dotv_avx512
+#include "dotv.h"
+
 #define PACK_NAME pack_rows_avx512
 #define PACKC_NAME pack_cols_avx512
 #include "pack.h"
@@ -59,6 +63,7 @@ static const agi_gemm_kernel avx512_8 = {
     .mc = 15 * 8, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
     .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
+    .dotv = dotv_avx512, .dvw = VW, .dvn = 4 * DOTV_G,
 };
 
 const agi_gemm_kernel agi_gemm_avx512 = {
@@ -66,4 +71,5 @@ const agi_gemm_kernel agi_gemm_avx512 = {
     .mc = 10 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .narrow = &avx512_8, .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
     .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
+    .dotv = dotv_avx512, .dvw = VW, .dvn = 4 * DOTV_G,
 };
