@@ -243,6 +243,13 @@ static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t c
 
 /* ---- the blocked product ---- */
 
+/* The micro-kernel for a tile nr columns wide: the half-width one when the
+ * columns fit it (the same operations on each element, half the FMAs). */
+static inline agi_gemm_ukr *tile_ukr(const agi_gemm_kernel *K, size_t nr)
+{
+    return K->ukr_half && 2 * nr <= K->nr ? K->ukr_half : K->ukr;
+}
+
 /* Packed operands of problems this small (elements) live on the stack. */
 #define SMALL_LEN (16384 / sizeof(ag_real))
 /* Used, one thread at a time, when a packing buffer cannot be allocated: it
@@ -363,10 +370,10 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
                         for (size_t jr = 0; jr < nc; jr += NR) {
                             size_t nr = nc - jr < NR ? nc - jr : NR;
                             if (jc + jr < jp)
-                                K->ukr(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb,
+                                tile_ukr(K, nr)(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb,
                                        c + jr, g->ldc, mr, nr, g->alpha, beta);
                             else
-                                K->ukr(kc, ap + ir * kc, bp + (jc + jr - jp) * kc, NR, c + jr,
+                                tile_ukr(K, nr)(kc, ap + ir * kc, bp + (jc + jr - jp) * kc, NR, c + jr,
                                        g->ldc, mr, nr, g->alpha, beta);
                         }
                     }
@@ -432,10 +439,10 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
                 for (size_t jr = jc; jr < jc1; jr++) {
                     size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
                     if (jr < g->jb0)
-                        K->ukr(kc, a, g->B + pc * g->ldb + j, g->ldb, g->C + i * g->ldc + j,
+                        tile_ukr(K, nr)(kc, a, g->B + pc * g->ldb + j, g->ldb, g->C + i * g->ldc + j,
                                g->ldc, mr, nr, g->alpha, beta);
                     else
-                        K->ukr(kc, a, g->bp + (jr - g->jb0) * NR * k + pc * NR, NR,
+                        tile_ukr(K, nr)(kc, a, g->bp + (jr - g->jb0) * NR * k + pc * NR, NR,
                                g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta);
                 }
             }
@@ -632,10 +639,10 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
                 for (size_t j = j0; j < j1; j += NR) {
                     size_t nr = j1 - j < NR ? j1 - j : NR;
                     if (j < jp)
-                        K->ukr(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc,
+                        tile_ukr(K, nr)(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc,
                                mr, nr, g->alpha, beta);
                     else
-                        K->ukr(kc, a, bp + (j - jp) * kc, NR, C + i * g->ldc + j, g->ldc, mr,
+                        tile_ukr(K, nr)(kc, a, bp + (j - jp) * kc, NR, C + i * g->ldc + j, g->ldc, mr,
                                nr, g->alpha, beta);
                 }
             }

@@ -62,6 +62,10 @@ struct agi_gemm_kernel {
     /* Optional sibling with fewer rows (the same kc and nr), used unless it
      * pads m more: the result is the same, element by element. */
     const agi_gemm_kernel *narrow;
+    /* Optional micro-kernel of the same contract for tiles at most nr / 2
+     * wide (the last columns of a product whose n is not a multiple of nr):
+     * the same operations on each element, half the FMAs. */
+    agi_gemm_ukr *ukr_half;
     /* Optional transposing pack with this ISA: len <= W rows of X, each
      * with kc consecutive values, row stride rs, into one W-wide panel:
      * dst[p*W + i] = X[i*rs + p] for i < len, 0 for len <= i < W. */

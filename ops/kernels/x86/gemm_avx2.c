@@ -38,6 +38,15 @@ typedef __m256i vmask;
 
 #include "ukr.h"
 
+/* Half-width tiles (one vector per row) for the last columns. */
+#undef NV
+#undef UKR_NAME
+#define NV 1
+#define UKR_NAME ukr_avx2h
+#include "ukr.h"
+#undef NV
+#define NV 2
+
 #define DOT_R 3
 #define DOT_S 3
 #define DOT_NAME dot_avx2
@@ -52,7 +61,7 @@ typedef __m256i vmask;
 #include "pack.h"
 
 const agi_gemm_kernel agi_gemm_avx2 = {
-    .name = "avx2", .ukr = ukr_avx2, .mr = MR, .nr = NV * VW,
+    .name = "avx2", .ukr = ukr_avx2, .ukr_half = ukr_avx2h, .mr = MR, .nr = NV * VW,
     .mc = 24 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .pack_rows = pack_rows_avx2, .pack_cols = pack_cols_avx2,
     .dot = dot_avx2, .dr = DOT_R, .dn = DOT_S,

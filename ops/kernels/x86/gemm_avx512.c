@@ -44,6 +44,22 @@ typedef __mmask16 vmask;
 #define MR 12
 #define UKR_NAME ukr_avx512_12
 #include "ukr.h"
+#undef MR
+#undef UKR_NAME
+
+/* Half-width tiles (one vector per row) for the last columns. */
+#undef NV
+#define NV 1
+#define MR 8
+#define UKR_NAME ukr_avx512_8h
+#include "ukr.h"
+#undef MR
+#undef UKR_NAME
+#define MR 12
+#define UKR_NAME ukr_avx512_12h
+#include "ukr.h"
+#undef NV
+#define NV 2
 
 #define DOT_R 4
 #define DOT_S 4
@@ -59,7 +75,7 @@ typedef __mmask16 vmask;
 #include "pack.h"
 
 static const agi_gemm_kernel avx512_8 = {
-    .name = "avx512", .ukr = ukr_avx512_8, .mr = 8, .nr = NV * VW,
+    .name = "avx512", .ukr = ukr_avx512_8, .ukr_half = ukr_avx512_8h, .mr = 8, .nr = NV * VW,
     .mc = 15 * 8, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
     .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
@@ -67,7 +83,7 @@ static const agi_gemm_kernel avx512_8 = {
 };
 
 const agi_gemm_kernel agi_gemm_avx512 = {
-    .name = "avx512", .ukr = ukr_avx512_12, .mr = MR, .nr = NV * VW,
+    .name = "avx512", .ukr = ukr_avx512_12, .ukr_half = ukr_avx512_12h, .mr = MR, .nr = NV * VW,
     .mc = 10 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .narrow = &avx512_8, .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
     .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
