@@ -99,6 +99,20 @@ struct agi_gemm_kernel {
     void (*dotv)(size_t count, size_t k, const ag_real *ap, size_t sap, const ag_real *b,
                  size_t ldb, size_t sb, size_t nr, int first, ag_real *tile);
     size_t dvw, dvn;
+    /* Optional micro-kernel for C = op(A) B^T with both operands stored
+     * along k (ta = 0, tb = 1: a layer's forward product x W^T), with its
+     * lanes along rows of C: a is a panel of lw rows of op(A) and all k of
+     * them, packed by pack_rows with W = lw (a[p*lw + i] = A[i][p], zero
+     * past the last row); b is B read in place (row j at b + j*ldb). For
+     * i < mr <= lw and j < nr <= ln it does what agi_gemm_ukr does for each
+     * k block [pc, pc + kc) in turn, with beta for the first block and 1
+     * after: acc = sum over the block of a[p*lw + i] b[j*ldb + p], one FMA
+     * per p in increasing p from zero, then c[i*ldc + j] = alpha acc (beta
+     * 0) or fma(alpha, acc, beta c[i*ldc + j]). So each element gets the
+     * operations of the packed path, with the same kc. */
+    void (*lanes)(size_t k, size_t kc, const ag_real *a, const ag_real *b, size_t ldb,
+                  ag_real *c, size_t ldc, size_t mr, size_t nr, ag_real alpha, ag_real beta);
+    size_t lw, ln;
 };
 
 /* Variants compiled in and supported by this CPU, best first; returns how

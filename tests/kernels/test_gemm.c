@@ -483,7 +483,9 @@ static void batch_runs(const agi_gemm_kernel *kern, const char *what, int ta, in
  * images), with every transpose pair, sizes that are not multiples of the
  * tiles, k past the k block and n past NC, padded leading dimensions, for
  * 1, 2 and 3 threads and without memory for packing buffers, every variant.
- * A shared: the bits of the loop of agi_gemm_with. C shared: the reference
+ * A shared: the bits of the loop of agi_gemm_with (which, with ta = 0 and
+ * tb = 1, takes the lanes micro-kernel where a variant has one: so its bits
+ * are checked against the packed path's). C shared: the reference
  * sum within tolerance, the same bits for every run (the shapes include
  * one with few tiles, whose products are summed in groups). */
 Test(gemm, batch_shared_operand)

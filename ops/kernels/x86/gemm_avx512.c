@@ -70,6 +70,11 @@ typedef __mmask16 vmask;
 #define DOTV_NAME dotv_avx512
 #include "dotv.h"
 
+#define LANES_NV 2
+#define LANES_G 3
+#define LANES_NAME lanes_avx512
+#include "lanes.h"
+
 #define PACK_NAME pack_rows_avx512
 #define PACKC_NAME pack_cols_avx512
 #include "pack.h"
@@ -80,6 +85,7 @@ static const agi_gemm_kernel avx512_8 = {
     .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
     .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
     .dotv = dotv_avx512, .dvw = VW, .dvn = 4 * DOTV_G,
+    .lanes = lanes_avx512, .lw = LANES_NV * VW, .ln = 4 * LANES_G,
 };
 
 const agi_gemm_kernel agi_gemm_avx512 = {
@@ -88,4 +94,5 @@ const agi_gemm_kernel agi_gemm_avx512 = {
     .narrow = &avx512_8, .pack_rows = pack_rows_avx512, .pack_cols = pack_cols_avx512,
     .dot = dot_avx512, .dr = DOT_R, .dn = DOT_S,
     .dotv = dotv_avx512, .dvw = VW, .dvn = 4 * DOTV_G,
+    .lanes = lanes_avx512, .lw = LANES_NV * VW, .ln = 4 * LANES_G,
 };
