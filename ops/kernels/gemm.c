@@ -243,7 +243,6 @@ static void pack(const agi_gemm_kernel *K, const ag_real *X, size_t rs, size_t c
 
 /* ---- the blocked product ---- */
 
-
 /* The micro-kernel for a tile nr columns wide: the half-width one when the
  * columns fit it (the same operations on each element, half the FMAs). */
 static inline agi_gemm_ukr *tile_ukr(const agi_gemm_kernel *K, size_t nr)
@@ -370,12 +369,13 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
                         ag_real *c = C + (ic + ir) * g->ldc + jc;
                         for (size_t jr = 0; jr < nc; jr += NR) {
                             size_t nr = nc - jr < NR ? nc - jr : NR;
+                            agi_gemm_ukr *ukr = tile_ukr(K, nr);
                             if (jc + jr < jp)
-                                tile_ukr(K, nr)(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb,
-                                       c + jr, g->ldc, mr, nr, g->alpha, beta);
+                                ukr(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb, c + jr,
+                                    g->ldc, mr, nr, g->alpha, beta);
                             else
-                                tile_ukr(K, nr)(kc, ap + ir * kc, bp + (jc + jr - jp) * kc, NR, c + jr,
-                                       g->ldc, mr, nr, g->alpha, beta);
+                                ukr(kc, ap + ir * kc, bp + (jc + jr - jp) * kc, NR, c + jr,
+                                    g->ldc, mr, nr, g->alpha, beta);
                         }
                     }
                 }
@@ -439,12 +439,13 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
                 const ag_real *a = g->ap + ir * MR * k + pc * MR;
                 for (size_t jr = jc; jr < jc1; jr++) {
                     size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
+                    agi_gemm_ukr *ukr = tile_ukr(K, nr);
                     if (jr < g->jb0)
-                        tile_ukr(K, nr)(kc, a, g->B + pc * g->ldb + j, g->ldb, g->C + i * g->ldc + j,
-                               g->ldc, mr, nr, g->alpha, beta);
+                        ukr(kc, a, g->B + pc * g->ldb + j, g->ldb, g->C + i * g->ldc + j, g->ldc,
+                            mr, nr, g->alpha, beta);
                     else
-                        tile_ukr(K, nr)(kc, a, g->bp + (jr - g->jb0) * NR * k + pc * NR, NR,
-                               g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta);
+                        ukr(kc, a, g->bp + (jr - g->jb0) * NR * k + pc * NR, NR,
+                            g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta);
                 }
             }
         }
@@ -702,12 +703,13 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
                 const ag_real *a = g->ap + i * k + pc * MR;
                 for (size_t j = j0; j < j1; j += NR) {
                     size_t nr = j1 - j < NR ? j1 - j : NR;
+                    agi_gemm_ukr *ukr = tile_ukr(K, nr);
                     if (j < jp)
-                        tile_ukr(K, nr)(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc,
-                               mr, nr, g->alpha, beta);
+                        ukr(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc, mr, nr,
+                            g->alpha, beta);
                     else
-                        tile_ukr(K, nr)(kc, a, bp + (j - jp) * kc, NR, C + i * g->ldc + j, g->ldc, mr,
-                               nr, g->alpha, beta);
+                        ukr(kc, a, bp + (j - jp) * kc, NR, C + i * g->ldc + j, g->ldc, mr, nr,
+                            g->alpha, beta);
                 }
             }
         }
@@ -785,8 +787,9 @@ static int use_dotv(const gemm_args *g)
 
 /* The number of groups, from the shape and the kernel only (never the
  * thread count), so that the result is the same for any thread count; 1
- * when the products stay one GEMM (or, with dotv, one group). Each group gets at least
- * MIN_FLOPS_PER_CHUNK flops, the least worth handing to a thread. */
+ * when the products stay one GEMM (or, with dotv, one group). Each group
+ * gets at least MIN_FLOPS_PER_CHUNK flops, the least worth handing to a
+ * thread. */
 static size_t shared_c_groups(const gemm_args *g)
 {
     size_t tile = g->kern->mr * g->kern->nr;

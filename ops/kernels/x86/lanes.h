@@ -11,8 +11,8 @@
  *
  * Rows of B are taken four at a time from one pointer (as in dotv.h). The
  * including file defines VW, vec, V_ZERO, V_LOADU, V_STOREU, V_BCAST,
- * V_FMA, LANES_NV (vectors per group), LANES_G (the most groups of four
- * rows) and LANES_NAME. */
+ * V_FMA, V_MUL, LANES_NV (vectors per group), LANES_G (the most groups of
+ * four rows) and LANES_NAME. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define UNROLL_ALL _Pragma("GCC unroll 64")
 #define LANES_INLINE static inline __attribute__((always_inline))
@@ -97,7 +97,8 @@ LANES_INLINE void lanes_block(const int G, const int R, size_t kc, const ag_real
     UNROLL_ALL
     for (int q = 0; q < R * LANES_NV; q++) {
         vec x = V_LOADU(acc_t + q * VW);
-        V_STOREU(t + q * VW, beff == 0 ? V_MUL(va, x) : V_FMA(va, x, V_MUL(vb, V_LOADU(t + q * VW))));
+        vec r = beff == 0 ? V_MUL(va, x) : V_FMA(va, x, V_MUL(vb, V_LOADU(t + q * VW)));
+        V_STOREU(t + q * VW, r);
     }
 }
 
