@@ -540,9 +540,9 @@ Test(gemm, batch_shared_operand)
 
 /* A shared C with few tiles (a convolution's weight gradient: 8 x 25 and
  * 16 x 200 summed over 32 and 8 images, and an odd size with a batch the
- * groups do not divide), or with few rows (dotv: 12 and 7 rows, for
- * vectors of 16 and 8; n past a block of rows with rows left over, and a
- * k long enough to be packed in chunks, and in more chunks out of memory):
+ * groups do not divide), or with few rows (AVX-512 float's dotv: 12 rows,
+ * n past a block of rows with rows left over, and a k long enough to be
+ * packed in chunks, and in more chunks out of memory; and 7 rows):
  * summed in groups whose number depends only on the shape, so the same bits
  * for 1, 2 and 3 threads and out of memory, every variant, every transpose
  * pair; the reference within tolerance, for beta 0, 1 and another. */

@@ -1,4 +1,4 @@
-/* Lane-wise dot-product kernel template shared by the x86 kernel files; see
+/* Lane-wise dot-product kernel template for the x86 kernel files; see
  * dotv in kernels.h for the contract. For a product whose op(A) has at most
  * VW rows and whose operands both run along k (a convolution's weight
  * gradient with few output channels): op(A) is packed once per product as

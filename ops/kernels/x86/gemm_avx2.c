@@ -52,10 +52,6 @@ typedef __m256i vmask;
 #define DOT_NAME dot_avx2
 #include "dot.h"
 
-#define DOTV_G 3
-#define DOTV_NAME dotv_avx2
-#include "dotv.h"
-
 #define PACK_NAME pack_rows_avx2
 #define PACKC_NAME pack_cols_avx2
 #include "pack.h"
@@ -65,5 +61,4 @@ const agi_gemm_kernel agi_gemm_avx2 = {
     .mc = 24 * MR, .kc = 256, .nc = (AG_REAL_IS_DOUBLE ? 256 : 512),
     .pack_rows = pack_rows_avx2, .pack_cols = pack_cols_avx2,
     .dot = dot_avx2, .dr = DOT_R, .dn = DOT_S,
-    .dotv = dotv_avx2, .dvw = VW, .dvn = 4 * DOTV_G,
 };
