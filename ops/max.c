@@ -6,6 +6,7 @@
 #include <math.h>
 #include "internal.h"
 #include "elementwise.h"
+#include "kernels/vmath.h"
 
 static int max_shape(ag_opctx *c, size_t *out, int *nd)
 {
@@ -141,24 +142,16 @@ static void max_block_vjp(ag_real *restrict gx, const ag_real *restrict x,
  * image (max pooling, x seen as [N C oh, k, ow, k]). Each window is taken
  * in the order (r1, r2) row-major, as from an unfolded window, so y is the
  * generic loops' to the bit. 2 x 2 windows, nearly every pooling layer,
- * have loops of their own, without the inner loops over r1 and r2. */
+ * have kernels of their own (agi_vmax2x2, in that same order). */
 static void max_block2(const ag_real *restrict x, ag_real *restrict y, ag_real *restrict inv,
                        size_t outer, size_t r1, size_t mid, size_t r2)
 {
+    if (r1 == 2 && r2 == 2) {
+        agi_vmax2x2(outer, mid, x, y, inv);
+        return;
+    }
     size_t row = mid * r2;
-    for (size_t o = 0; o < outer; o++, x += r1 * row, y += mid, inv += mid) {
-        if (r1 == 2 && r2 == 2) {
-            const ag_real *x0 = x, *x1 = x + row;
-            for (size_t m = 0; m < mid; m++) {
-                ag_real a = x0[2 * m], b = x0[2 * m + 1], c = x1[2 * m], d = x1[2 * m + 1];
-                ag_real v = pick(d, pick(c, pick(b, a)));
-                ag_real n = (ag_real)(a == v) + (ag_real)(b == v) + (ag_real)(c == v) +
-                            (ag_real)(d == v);
-                y[m] = v;
-                inv[m] = n > 0 ? 1 / n : 0; /* 0: v is NaN, no gradient */
-            }
-            continue;
-        }
+    for (size_t o = 0; o < outer; o++, x += r1 * row, y += mid, inv += mid)
         for (size_t m = 0; m < mid; m++) {
             ag_real v = x[m * r2], n = 0;
             for (size_t a = 0; a < r1; a++)
@@ -168,7 +161,6 @@ static void max_block2(const ag_real *restrict x, ag_real *restrict y, ag_real *
             y[m] = v;
             inv[m] = n > 0 ? 1 / n : 0;
         }
-    }
 }
 
 /* The VJP over the same layout: every element of gx is written. */
@@ -177,21 +169,13 @@ static void max_block2_vjp(ag_real *restrict gx, const ag_real *restrict x,
                            const ag_real *restrict inv, size_t outer, size_t r1, size_t mid,
                            size_t r2, int store)
 {
+    if (r1 == 2 && r2 == 2 && store) {
+        agi_vmax2x2_vjp(outer, mid, x, y, gy, inv, gx);
+        return;
+    }
     size_t row = mid * r2;
     for (size_t o = 0; o < outer; o++, x += r1 * row, gx += r1 * row, y += mid, gy += mid,
-                inv += mid) {
-        if (r1 == 2 && r2 == 2 && store) {
-            const ag_real *x0 = x, *x1 = x + row;
-            ag_real *g0 = gx, *g1 = gx + row;
-            for (size_t m = 0; m < mid; m++) {
-                ag_real w = gy[m] * inv[m], v = y[m];
-                g0[2 * m] = x0[2 * m] == v ? w : 0;
-                g0[2 * m + 1] = x0[2 * m + 1] == v ? w : 0;
-                g1[2 * m] = x1[2 * m] == v ? w : 0;
-                g1[2 * m + 1] = x1[2 * m + 1] == v ? w : 0;
-            }
-            continue;
-        }
+                inv += mid)
         for (size_t a = 0; a < r1; a++)
             for (size_t m = 0; m < mid; m++) {
                 ag_real w = gy[m] * inv[m], v = y[m];
@@ -202,7 +186,6 @@ static void max_block2_vjp(ag_real *restrict gx, const ag_real *restrict x,
                     gw[b] = store ? g : gw[b] + g;
                 }
             }
-    }
 }
 
 /* The block loops over rows [lo, hi) of outer, for the thread pool: rows

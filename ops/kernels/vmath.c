@@ -75,3 +75,14 @@ void agi_vlog1p(size_t n, const ag_real *x, ag_real *y) { cur()->log1p(n, x, y);
 void agi_vtanh(size_t n, const ag_real *x, ag_real *y) { cur()->tanh(n, x, y); }
 void agi_vsigmoid(size_t n, const ag_real *x, ag_real *y) { cur()->sigmoid(n, x, y); }
 void agi_vsoftplus(size_t n, const ag_real *x, ag_real *y) { cur()->softplus(n, x, y); }
+
+void agi_vmax2x2(size_t rows, size_t mid, const ag_real *x, ag_real *y, ag_real *inv)
+{
+    cur()->max2x2(rows, mid, x, y, inv);
+}
+
+void agi_vmax2x2_vjp(size_t rows, size_t mid, const ag_real *x, const ag_real *y,
+                     const ag_real *gy, const ag_real *inv, ag_real *gx)
+{
+    cur()->max2x2_vjp(rows, mid, x, y, gy, inv, gx);
+}

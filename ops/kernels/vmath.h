@@ -62,11 +62,28 @@ void agi_vsigmoid(size_t n, const ag_real *x, ag_real *y);
 /* log(1 + exp(x)) */
 void agi_vsoftplus(size_t n, const ag_real *x, ag_real *y);
 
+/* Max pooling over 2 x 2 windows that tile an image: x is [rows, 2, mid,
+ * 2] (a row of windows: two image rows of 2 mid values), y and inv are
+ * [rows, mid]. y = the window's maximum, taken in the order x[0][0],
+ * x[0][1], x[1][0], x[1][1] with a NaN winning (as max.c's generic loops
+ * take it, so the bits are theirs); inv = 1 / the number of the window's
+ * values equal to it, 0 for a NaN window. */
+void agi_vmax2x2(size_t rows, size_t mid, const ag_real *x, ag_real *y, ag_real *inv);
+/* Its VJP: gx[i] = gy * inv of i's window where x[i] equals the window's y,
+ * else 0; every element of gx [rows, 2, mid, 2] is stored. */
+void agi_vmax2x2_vjp(size_t rows, size_t mid, const ag_real *x, const ag_real *y,
+                     const ag_real *gy, const ag_real *inv, ag_real *gx);
+
 /* One compiled copy of the functions above. */
 typedef void agi_vfn(size_t n, const ag_real *x, ag_real *y);
+typedef void agi_max2x2_fn(size_t rows, size_t mid, const ag_real *x, ag_real *y, ag_real *inv);
+typedef void agi_max2x2_vjp_fn(size_t rows, size_t mid, const ag_real *x, const ag_real *y,
+                               const ag_real *gy, const ag_real *inv, ag_real *gx);
 typedef struct agi_vmath {
     const char *name; /* "ref", "avx2", "avx512" */
     agi_vfn *exp, *expm1, *log, *log1p, *tanh, *sigmoid, *softplus;
+    agi_max2x2_fn *max2x2;
+    agi_max2x2_vjp_fn *max2x2_vjp;
 } agi_vmath;
 
 /* The copies compiled in and supported by this CPU, best first, the

@@ -399,6 +399,53 @@ VM_LOOP(vtanh, tanh1)
 VM_LOOP(vsigmoid, sigmoid1)
 VM_LOOP(vsoftplus, softplus1)
 
+/* 2 x 2 max pooling (vmath.h). The including file may name copies of its
+ * own in VM_MAX2X2 and VM_MAX2X2_VJP (x86/vmath_avx512.c does); these plain
+ * loops are the others'. */
+#ifndef VM_MAX2X2
+/* max(v, m), a NaN in either winning; a select on both comparisons (not
+ * ||), so that it vectorises */
+static inline R vm_pick(R v, R m)
+{
+    return ((v > m) | (v != v)) ? v : m;
+}
+
+static void VM_FN(vmax2x2)(size_t rows, size_t mid, const R *x, R *y, R *inv)
+{
+    size_t row = 2 * mid;
+    for (size_t o = 0; o < rows; o++, x += 2 * row, y += mid, inv += mid) {
+        const R *x0 = x, *x1 = x + row;
+        for (size_t m = 0; m < mid; m++) {
+            R a = x0[2 * m], b = x0[2 * m + 1], c = x1[2 * m], d = x1[2 * m + 1];
+            R v = vm_pick(d, vm_pick(c, vm_pick(b, a)));
+            R n = (R)(a == v) + (R)(b == v) + (R)(c == v) + (R)(d == v);
+            y[m] = v;
+            inv[m] = n > 0 ? 1 / n : 0; /* 0: v is NaN, no gradient */
+        }
+    }
+}
+
+static void VM_FN(vmax2x2_vjp)(size_t rows, size_t mid, const R *x, const R *y, const R *gy,
+                               const R *inv, R *gx)
+{
+    size_t row = 2 * mid;
+    for (size_t o = 0; o < rows; o++, x += 2 * row, gx += 2 * row, y += mid, gy += mid,
+                inv += mid) {
+        const R *x0 = x, *x1 = x + row;
+        R *g0 = gx, *g1 = gx + row;
+        for (size_t m = 0; m < mid; m++) {
+            R w = gy[m] * inv[m], v = y[m];
+            g0[2 * m] = x0[2 * m] == v ? w : 0;
+            g0[2 * m + 1] = x0[2 * m + 1] == v ? w : 0;
+            g1[2 * m] = x1[2 * m] == v ? w : 0;
+            g1[2 * m + 1] = x1[2 * m + 1] == v ? w : 0;
+        }
+    }
+}
+#define VM_MAX2X2 VM_FN(vmax2x2)
+#define VM_MAX2X2_VJP VM_FN(vmax2x2_vjp)
+#endif
+
 #define VM_STR2(s) #s
 #define VM_STR(s) VM_STR2(s)
 
@@ -411,4 +458,6 @@ const agi_vmath VM_FN(agi_vmath) = {
     .tanh = VM_FN(vtanh),
     .sigmoid = VM_FN(vsigmoid),
     .softplus = VM_FN(vsoftplus),
+    .max2x2 = VM_MAX2X2,
+    .max2x2_vjp = VM_MAX2X2_VJP,
 };

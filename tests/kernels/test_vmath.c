@@ -274,3 +274,79 @@ Test(vmath, lengths_offsets_in_place)
                   cur->name);
     }
 }
+
+/* 2 x 2 max pooling, every copy: against a loop over each window (the
+ * maximum, NaN passed on, 1 / the number of tied maxima; the VJP's share
+ * for each maximum and 0 elsewhere), and to the bit against the portable
+ * copy. Widths of a window row on both sides of a vector's lanes and of
+ * half of them, odd numbers of rows (the AVX-512 copy takes window rows in
+ * pairs when they are short), ties in most windows, NaN, -0 beside +0, and
+ * guards after every output. */
+enum { GUARD = 4, MAX2_N = 5 * 4 * 40 };
+typedef struct max2_out {
+    ag_real y[MAX2_N / 4 + GUARD], inv[MAX2_N / 4 + GUARD], gx[MAX2_N + GUARD];
+} max2_out;
+
+static void max2_run(const agi_vmath *v, size_t rows, size_t mid, const ag_real *x,
+                     const ag_real *gy, max2_out *r)
+{
+    size_t n = rows * 4 * mid, nw = rows * mid;
+    for (size_t i = 0; i < nw + GUARD; i++) r->y[i] = r->inv[i] = 77;
+    for (size_t i = 0; i < n + GUARD; i++) r->gx[i] = 77;
+    v->max2x2(rows, mid, x, r->y, r->inv);
+    v->max2x2_vjp(rows, mid, x, r->y, gy, r->inv, r->gx);
+    for (size_t i = 0; i < GUARD; i++)
+        cr_assert(r->y[nw + i] == 77 && r->inv[nw + i] == 77 && r->gx[n + i] == 77,
+                  "%s mid %zu rows %zu: wrote past the end", v->name, mid, rows);
+    for (size_t o = 0; o < rows; o++)
+        for (size_t m = 0; m < mid; m++) {
+            size_t at[4], w = o * mid + m;
+            double top = -INFINITY, ties = 0;
+            int nan = 0;
+            for (size_t a = 0; a < 4; a++) {
+                at[a] = (o * 2 + a / 2) * 2 * mid + 2 * m + a % 2;
+                nan |= isnan(x[at[a]]);
+                top = x[at[a]] > top ? x[at[a]] : top;
+            }
+            for (size_t a = 0; a < 4; a++) ties += x[at[a]] == top;
+            cr_assert(nan ? isnan(r->y[w]) && r->inv[w] == 0
+                          : r->y[w] == top && r->inv[w] == (ag_real)(1 / ties),
+                      "%s mid %zu rows %zu window %zu: %g (1/%g), want %g", v->name, mid, rows,
+                      w, (double)r->y[w], 1 / (double)r->inv[w], top);
+            for (size_t a = 0; a < 4; a++) {
+                ag_real want = !nan && x[at[a]] == top ? gy[w] * r->inv[w] : 0;
+                cr_assert(r->gx[at[a]] == want, "%s mid %zu rows %zu: gx[%zu] %g, want %g",
+                          v->name, mid, rows, at[a], (double)r->gx[at[a]], (double)want);
+            }
+        }
+}
+
+Test(vmath, max2x2_every_copy)
+{
+    static const size_t mids[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 14, 16, 17, 31, 33, 40};
+    const agi_vmath *v[4];
+    size_t nv = agi_vmath_variants(v, 4);
+    cr_assert_str_eq(v[nv - 1]->name, "ref");
+    static ag_real x[MAX2_N], gy[MAX2_N / 4];
+    static max2_out want, got;
+    for (size_t mi = 0; mi < sizeof mids / sizeof *mids; mi++)
+        for (size_t rows = 1; rows <= 5; rows++) {
+            size_t mid = mids[mi], n = rows * 4 * mid, nw = rows * mid;
+            fill_uniform(gy, nw, -2, 2, (unsigned)(mid * 10 + rows));
+            for (size_t i = 0; i < n; i++)
+                x[i] = (ag_real)((i * 7 + mid) % 5) - 2; /* ties in most windows */
+            x[(3 * mid) % n] = NAN;
+            x[n - 1] = 9;
+            x[n / 2] = (ag_real)-0.0;
+            x[n / 2 + 1] = 0;
+            max2_run(v[nv - 1], rows, mid, x, gy, &want);
+            for (size_t j = 0; j + 1 < nv; j++) {
+                max2_run(v[j], rows, mid, x, gy, &got);
+                cr_assert(memcmp(want.y, got.y, nw * sizeof *got.y) == 0 &&
+                              memcmp(want.inv, got.inv, nw * sizeof *got.inv) == 0 &&
+                              memcmp(want.gx, got.gx, n * sizeof *got.gx) == 0,
+                          "%s mid %zu rows %zu: bits differ from the portable copy", v[j]->name,
+                          mid, rows);
+            }
+        }
+}
