@@ -1,7 +1,7 @@
-/* y = op(a) op(b), batched over leading dims; op transposes the last two
- * dims when the flag is set.
+/* y = op(a) op(b) [+ c], batched over leading dims; op transposes the last
+ * two dims when the flag is set; c, when given, is broadcast to y's shape.
  * VJP (C = A B in terms of op(A), op(B)):
- *   G_op(A) = G op(B)^T     G_op(B) = op(A)^T G
+ *   G_op(A) = G op(B)^T     G_op(B) = op(A)^T G     G_c = unbroadcast(G)
  * and for a stored transposed operand the transpose of those. */
 #include "kernels/kernels.h"
 #include "util.h"
@@ -39,6 +39,9 @@ static mm_geom geom(const ag_opctx *c)
 static int mm_shape(ag_opctx *c, size_t *out, int *nd)
 {
     const mm_attr *at = ag_attr(c);
+    if (ag_n_in(c) != 2 && ag_n_in(c) != 3)
+        return ag_op_fail(c, AG_EINVAL, "takes 2 operands and an optional addend, not %d inputs",
+                          ag_n_in(c));
     ag_view a = ag_in(c, 0), b = ag_in(c, 1);
     if (a.ndim < 2 || b.ndim < 2)
         return ag_op_fail(c, AG_EINVAL, "operands must have at least 2 dims: a%s b%s",
@@ -63,7 +66,36 @@ static int mm_shape(ag_opctx *c, size_t *out, int *nd)
         out[d] = big->shape[d];
     out[*nd - 2] = a.shape[a.ndim - (at->ta ? 1 : 2)];
     out[*nd - 1] = b.shape[b.ndim - (at->tb ? 2 : 1)];
+    if (ag_n_in(c) == 3) { /* the addend broadcasts to the product, not beyond */
+        ag_view d = ag_in(c, 2);
+        int ok = d.ndim <= *nd;
+        for (int i = 1; ok && i <= d.ndim; i++)
+            ok = d.shape[d.ndim - i] == 1 || d.shape[d.ndim - i] == out[*nd - i];
+        if (!ok) {
+            char ys[AG_MAX_DIMS * 21 + 3];
+            ag_shape_str(out, *nd, ys, sizeof ys);
+            return ag_op_fail(c, AG_EINVAL, "addend c%s does not broadcast to the product%s",
+                              ag_in_shape_str(c, 2), ys);
+        }
+    }
     return 0;
+}
+
+/* How the addend c enters the GEMM: 1 as a bias along the rows of every
+ * product (c[i], c's shape [..., m, 1] with ones before), 0 along the
+ * columns (c[j], [..., n] or [..., 1, n]), -1 any other way (added after
+ * the product). */
+static int addend_kind(ag_view d, mm_geom g)
+{
+    for (int i = 0; i + 2 < d.ndim; i++)
+        if (d.shape[i] != 1)
+            return -1;
+    size_t last = d.shape[d.ndim - 1], prev = d.ndim > 1 ? d.shape[d.ndim - 2] : 1;
+    if (prev == 1 && last == g.n)
+        return 0;
+    if (d.ndim > 1 && last == 1 && prev == g.m && !(g.fold && g.batch > 1))
+        return 1;
+    return -1;
 }
 
 static void mm_forward(ag_opctx *c)
@@ -72,12 +104,22 @@ static void mm_forward(ag_opctx *c)
     ag_view a = ag_in(c, 0), b = ag_in(c, 1), y = ag_out(c);
     mm_geom g = geom(c);
     size_t lda = at->ta ? g.m : g.k, ldb = at->tb ? g.k : g.n;
-    if (g.fold) {
-        agi_gemm(0, at->tb, g.m * g.batch, g.n, g.k, 1, a.x, lda, b.x, ldb, 0, y.x, g.n);
-        return;
+    size_t rows = g.fold ? g.m * g.batch : g.m, nb = g.fold ? 1 : g.batch;
+    if (ag_n_in(c) == 3) {
+        ag_view d = ag_in(c, 2);
+        int kind = addend_kind(d, g);
+        if (kind >= 0) { /* the GEMM starts each tile from the bias */
+            agi_gemm_bias_with(agi_gemm_current(), at->ta, at->tb, nb, rows, g.n, g.k, 1, a.x,
+                               lda, g.sa, b.x, ldb, g.sb, d.x, kind, y.x, g.n, g.sc);
+            return;
+        }
     }
-    agi_gemm_batch(at->ta, at->tb, g.batch, g.m, g.n, g.k, 1, a.x, lda, g.sa, b.x, ldb, g.sb, 0,
-                   y.x, g.n, g.sc);
+    agi_gemm_batch(at->ta, at->tb, nb, rows, g.n, g.k, 1, a.x, lda, g.sa, b.x, ldb, g.sb, 0, y.x,
+                   g.n, g.sc);
+    if (ag_n_in(c) == 3) {
+        ag_view d = ag_in(c, 2);
+        agi_broadcast_add(y.x, y.shape, y.ndim, d.x, d.shape, d.ndim, 1);
+    }
 }
 
 /* Input i's gradient and the GEMM's beta: 0 when the GEMM writes it first
@@ -121,9 +163,20 @@ static void mm_vjp(ag_opctx *c)
             agi_gemm_batch(1, at->ta, nb, g.n, g.k, rows, 1, gy.x, g.n, g.sc, a.x, lda, g.sa,
                            beta, gb, ldb, g.sb);
     }
+    if (ag_n_in(c) == 3 && ag_wants_grad(c, 2)) { /* G_c += G summed over the broadcast */
+        ag_view d = ag_in(c, 2);
+        if (addend_kind(d, g) == 0) { /* a bias along columns: over the threads */
+            int first;
+            ag_real *gc = ag_in_grad_first(c, 2, &first).x;
+            agi_bias_grad(gy.x, gy.len / g.n, g.n, gc, first, NULL, 0);
+        } else {
+            ag_view gc = ag_in_grad(c, 2);
+            ag_unbroadcast_add(gc.x, gc.shape, gc.ndim, gy.x, gy.shape, gy.ndim);
+        }
+    }
 }
 
-const ag_op_def ag_op_matmul = {.name = "matmul", .n_in = 2, .shape = mm_shape,
+const ag_op_def ag_op_matmul = {.name = "matmul", .n_in = -1, .shape = mm_shape,
                                 .forward = mm_forward, .vjp = mm_vjp};
 
 ag_tensor *ag_matmul_t(ag_tape *t, ag_tensor *a, ag_tensor *b, int trans_a, int trans_b)
@@ -131,6 +184,14 @@ ag_tensor *ag_matmul_t(ag_tape *t, ag_tensor *a, ag_tensor *b, int trans_a, int 
     ag_tensor *in[2] = {a, b};
     mm_attr at = {trans_a != 0, trans_b != 0};
     return ag_apply(t, &ag_op_matmul, in, 2, &at, sizeof at);
+}
+
+ag_tensor *ag_matmul_add(ag_tape *t, ag_tensor *a, ag_tensor *b, ag_tensor *c, int trans_a,
+                         int trans_b)
+{
+    ag_tensor *in[3] = {a, b, c};
+    mm_attr at = {trans_a != 0, trans_b != 0};
+    return ag_apply(t, &ag_op_matmul, in, 3, &at, sizeof at);
 }
 
 ag_tensor *ag_matmul(ag_tape *t, ag_tensor *a, ag_tensor *b)

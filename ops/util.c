@@ -3,6 +3,7 @@
 #include <string.h>
 #include "internal.h"
 #include "util.h"
+#include "elementwise.h"
 
 int agi_axis(int axis, int ndim)
 {
@@ -497,4 +498,71 @@ int agi_shape_attr_check(ag_opctx *c, const agi_shape_attr *a)
         return ag_op_fail(c, AG_EINVAL, "shape is NULL or ndim %d out of range [0, %d]", a->ndim,
                           AG_MAX_DIMS);
     return 0;
+}
+
+/* The bias gradient, G_b[j] (+)= sum over r of G_y[r][j] (agi_bias_grad):
+ * the rows of G_y in a fixed number of consecutive groups (from the shape
+ * alone), each group summed into a partial of its own in one pass (and
+ * copied into G_x on the way, when wanted), the groups over the threads;
+ * then G_b gets the partials in group order. The bits depend on the shape
+ * only, not on the thread count, and no thread reads rows that another
+ * wrote for it. The partials live on the caller's stack, BIAS_COLS columns
+ * at a time (backward allocates nothing). */
+enum { BIAS_GROUPS = 8, BIAS_COLS = 256 };
+
+typedef struct bias_args {
+    const ag_real *gy;
+    ag_real *gx; /* NULL when x needs no gradient */
+    int store;   /* gx is written first: store */
+    ag_real *part;
+    size_t rows, cols, per; /* per: rows in a group */
+    size_t j0, nj;          /* the block of columns */
+} bias_args;
+
+static void bias_groups(void *ctx, size_t lo, size_t hi)
+{
+    const bias_args *a = ctx;
+    size_t nj = a->nj;
+    for (size_t u = lo; u < hi; u++) {
+        size_t r0 = u * a->per, r1 = r0 + a->per < a->rows ? r0 + a->per : a->rows;
+        ag_real *p = a->part + u * nj;
+        for (size_t r = r0; r < r1; r++) {
+            const ag_real *g = a->gy + r * a->cols + a->j0;
+            if (r == r0)
+                for (size_t j = 0; j < nj; j++) p[j] = g[j];
+            else
+                for (size_t j = 0; j < nj; j++) p[j] += g[j];
+            if (a->gx) {
+                ag_real *x = a->gx + r * a->cols + a->j0;
+                if (a->store)
+                    for (size_t j = 0; j < nj; j++) x[j] = g[j];
+                else
+                    for (size_t j = 0; j < nj; j++) x[j] += g[j];
+            }
+        }
+    }
+}
+
+void agi_bias_grad(const ag_real *gy, size_t rows, size_t cols, ag_real *gb, int gb_first,
+                   ag_real *gx, int gx_store)
+{
+    if (rows == 0 || cols == 0)
+        return;
+    bias_args a = {.gy = gy, .gx = gx, .store = gx_store, .rows = rows, .cols = cols};
+    size_t groups = (rows * cols + AGI_ELEM_SPAN - 1) / AGI_ELEM_SPAN;
+    groups = groups < BIAS_GROUPS ? groups : BIAS_GROUPS;
+    groups = groups < rows ? groups : rows;
+    a.per = (rows + groups - 1) / groups;
+    groups = (rows + a.per - 1) / a.per;
+    ag_real part[BIAS_GROUPS * BIAS_COLS];
+    a.part = part;
+    for (a.j0 = 0; a.j0 < cols; a.j0 += BIAS_COLS) {
+        a.nj = cols - a.j0 < BIAS_COLS ? cols - a.j0 : BIAS_COLS;
+        agi_parallel_for(groups, 1, bias_groups, &a);
+        for (size_t j = 0; j < a.nj; j++) {
+            ag_real sum = part[j];
+            for (size_t u = 1; u < groups; u++) sum += part[u * a.nj + j];
+            gb[a.j0 + j] = gb_first ? sum : gb[a.j0 + j] + sum;
+        }
+    }
 }

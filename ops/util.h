@@ -53,6 +53,14 @@ int agi_reduce_block(ag_opctx *c, size_t *outer, size_t *r, size_t *inner);
  * returns 1 (the output is then [outer, mid]); returns 0 otherwise. */
 int agi_reduce_block2(ag_opctx *c, size_t *outer, size_t *r1, size_t *mid, size_t *r2);
 
+/* The gradient of a bias b[j] added along the rows of y [rows, cols]:
+ * gb[j] = (gb_first ? 0 : gb[j]) + sum over r of gy[r][j], and, when gx is
+ * not NULL, gx = gy (gx_store) or gx += gy, in one pass over gy split over
+ * the threads. The sums are taken in groups fixed by the shape, so the bits
+ * do not depend on the thread count. */
+void agi_bias_grad(const ag_real *gy, size_t rows, size_t cols, ag_real *gb, int gb_first,
+                   ag_real *gx, int gx_store);
+
 /* Broadcast g (shape gshape) against x's shape (xshape) and add to dx:
  * dx[i] += scale * g[broadcast index of i]. */
 void agi_broadcast_add(ag_real *dx, const size_t *xshape, int xnd, const ag_real *g,

@@ -161,7 +161,8 @@ AG_API ag_tensor *ag_paramset_find(const ag_paramset *s, const char *name);
 AG_API void ag_paramset_zero_grad(const ag_paramset *s);
 
 /**
- * @brief  Affine map y = x W^T + b (PyTorch's F.linear).
+ * @brief  Affine map y = x W^T + b (PyTorch's F.linear): one ag_matmul_add
+ *         (ag_matmul_t without a bias).
  * @param  t  Tape that records the ops and owns the result.
  * @param  x  Input [..., in] (1-d [in] is treated as one row).
  * @param  w  Weight [out, in].
@@ -334,7 +335,8 @@ AG_API ag_tensor *ag_softmax_cross_entropy(ag_tape *t, ag_tensor *logits,
  *         with zeros outside the image.
  *
  * Composed as unfold (with the padding) -> matmul with w as [out_c, in_c*kh*kw]
- * -> reshape to NCHW -> + bias; its gradient comes from those ops.
+ * plus the bias as [out_c, 1] (one ag_matmul_add) -> reshape to NCHW; its
+ * gradient comes from those ops.
  * @param  t         Tape that records the ops and owns the result.
  * @param  x         Input [N, in_c, H, W].
  * @param  w         Weight [out_c, in_c, kh, kw].

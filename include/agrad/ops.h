@@ -107,6 +107,27 @@ AG_API ag_tensor *ag_mean_all(ag_tape *t, ag_tensor *x);
  */
 AG_API ag_tensor *ag_matmul_t(ag_tape *t, ag_tensor *a, ag_tensor *b, int trans_a, int trans_b);
 
+/**
+ * @brief  Matrix product plus an addend: y = op(a) op(b) + c, with c
+ *         broadcast to the product's shape (PyTorch's addmm and baddbmm).
+ *
+ * One op: the product as in ag_matmul_t(), with c added. A bias along
+ * columns (c of shape [n] or [1, n]) or along rows (c of shape [m, 1], when
+ * a is not batched against a shared b) is where the product's tiles start,
+ * so no pass over y is made to add it; other shapes of c are added after
+ * the product. Dense layers and convolutions add their bias this way.
+ * @param  t        Tape that records the op.
+ * @param  a        Left operand.
+ * @param  b        Right operand.
+ * @param  c        Addend, broadcastable to the product's shape (not beyond it).
+ * @param  trans_a  Nonzero: use the transpose of a's last two dims.
+ * @param  trans_b  Nonzero: use the transpose of b's last two dims.
+ * @return A tensor owned by @p t; poisoned (shapes named) if the operands
+ *         do not multiply or c does not broadcast to their product.
+ */
+AG_API ag_tensor *ag_matmul_add(ag_tape *t, ag_tensor *a, ag_tensor *b, ag_tensor *c, int trans_a,
+                                int trans_b);
+
 /** @brief y = a b, i.e. ag_matmul_t(t, a, b, 0, 0). @return A tensor owned by @p t. */
 AG_API ag_tensor *ag_matmul(ag_tape *t, ag_tensor *a, ag_tensor *b);
 
@@ -261,7 +282,7 @@ AG_API extern const ag_op_def ag_op_add;        /*!< ag_add() */
 AG_API extern const ag_op_def ag_op_mul;        /*!< ag_mul() */
 AG_API extern const ag_op_def ag_op_sum;        /*!< ag_sum(), ag_sum_all() */
 AG_API extern const ag_op_def ag_op_mean;       /*!< ag_mean(), ag_mean_all() */
-AG_API extern const ag_op_def ag_op_matmul;     /*!< ag_matmul_t(), ag_matmul() */
+AG_API extern const ag_op_def ag_op_matmul;     /*!< ag_matmul_t(), ag_matmul(), ag_matmul_add() */
 AG_API extern const ag_op_def ag_op_tanh;       /*!< ag_tanh() */
 /* elementwise */
 AG_API extern const ag_op_def ag_op_neg;        /*!< ag_neg() */

@@ -2,8 +2,8 @@
  * those ops; nothing here differentiates):
  *
  *   conv2d:  cols = unfold(x)                  [N, C kh kw, oh ow]
- *            y    = w[O, C kh kw] cols        [N, O, oh ow]   (one matmul)
- *            y    = reshape(y) + b[O, 1, 1]   [N, O, oh, ow]
+ *            y    = w[O, C kh kw] cols + b[O, 1]  [N, O, oh ow]   (one matmul)
+ *            y    = reshape(y)                    [N, O, oh, ow]
  *
  * The unfold layout puts each image's output straight in NCHW order, so no
  * permute is needed. conv1d is a conv2d of height 1. */
@@ -55,8 +55,9 @@ static ag_tensor *conv_core(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b
     ag_window2d_out(&g, ag_dim(x, 2), ag_dim(x, 3), &oh, &ow);
     ag_tensor *cols = ag_unfold(t, x, &g);
     ag_tensor *wm = ag_reshape(t, w, AG_SHAPE(o, ag_dim(w, 1) * g.kh * g.kw));
-    ag_tensor *y = ag_reshape(t, ag_matmul(t, wm, cols), AG_SHAPE(n, o, oh, ow));
-    return b ? ag_add(t, y, ag_reshape(t, b, AG_SHAPE(o, 1, 1))) : y;
+    ag_tensor *y = b ? ag_matmul_add(t, wm, cols, ag_reshape(t, b, AG_SHAPE(o, 1)), 0, 0)
+                     : ag_matmul(t, wm, cols);
+    return ag_reshape(t, y, AG_SHAPE(n, o, oh, ow));
 }
 
 ag_tensor *ag_conv2d_fn(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b, size_t stride,

@@ -21,15 +21,14 @@ ag_tensor *ag_linear(ag_tape *t, ag_tensor *x, ag_tensor *w, ag_tensor *b)
     if (b && (ag_ndim(b) != 1 || ag_dim(b, 0) != ag_dim(w, 0)))
         return nn_fail(t, AG_EINVAL, "ag_linear: bias b%s does not match weight w%s (want [%zu])",
                        ag_shape_str(ag_shape(b), ag_ndim(b), sb, sizeof sb), sw, ag_dim(w, 0));
-    ag_tensor *y;
+    /* x W^T (+ b, the bias starting each tile of the product) */
     if (ag_ndim(x) == 1) {
         /* one row: [in] -> [1, in] -> [1, out] -> [out] */
         ag_tensor *row = ag_reshape(t, x, AG_SHAPE(1, ag_numel(x)));
-        y = ag_reshape(t, ag_matmul_t(t, row, w, 0, 1), AG_SHAPE(ag_dim(w, 0)));
-    } else {
-        y = ag_matmul_t(t, x, w, 0, 1);   /* x W^T */
+        ag_tensor *y = b ? ag_matmul_add(t, row, w, b, 0, 1) : ag_matmul_t(t, row, w, 0, 1);
+        return ag_reshape(t, y, AG_SHAPE(ag_dim(w, 0)));
     }
-    return b ? ag_add(t, y, b) : y;
+    return b ? ag_matmul_add(t, x, w, b, 0, 1) : ag_matmul_t(t, x, w, 0, 1);
 }
 
 int ag_dense_init(ag_dense *d, size_t in, size_t out, int bias, ag_rng *r)

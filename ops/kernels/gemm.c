@@ -280,6 +280,11 @@ typedef struct gemm_args {
      * C + t*sc (batch is 1 for one product). */
     size_t batch, sa, sb, sc;
     size_t a_len; /* A-shared batches: elements of the packed op(A) */
+    /* A bias (agi_gemm_bias_with): C = alpha op(A) op(B) + bias, bias[i]
+     * along row i (bias_rows) or bias[j] along column j of every product;
+     * NULL for none. */
+    const ag_real *bias;
+    int bias_rows;
 } gemm_args;
 
 static size_t round_up(size_t x, size_t r)
@@ -315,6 +320,24 @@ static ag_real product_beta(const gemm_args *g, size_t t)
     return t == 0 || g->sc != 0 ? g->beta : 1;
 }
 
+/* The beta of the first k block of C's block [i0, i1) x [j0, j1): with a
+ * bias, the block is set to it here, by the thread that computes it, and
+ * the product adds to it (beta 1); else beta. */
+static ag_real start_block(const gemm_args *g, ag_real *C, size_t i0, size_t i1, size_t j0,
+                           size_t j1, ag_real beta)
+{
+    if (!g->bias)
+        return beta;
+    for (size_t i = i0; i < i1; i++) {
+        ag_real *c = C + i * g->ldc;
+        if (g->bias_rows)
+            for (size_t j = j0; j < j1; j++) c[j] = g->bias[i];
+        else
+            for (size_t j = j0; j < j1; j++) c[j] = g->bias[j];
+    }
+    return 1;
+}
+
 /* C[i0:i1, j0:j1] with the kernel, for each product of the batch in turn;
  * i0 and j0 are multiples of MR and NR. */
 static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size_t j1)
@@ -332,11 +355,14 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     int emergency = 0;
     if (!ap) {
         if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
-            for (size_t t = 0; t < g->batch; t++)
+            for (size_t t = 0; t < g->batch; t++) {
+                ag_real *C = g->C + t * g->sc;
+                ag_real beta = start_block(g, C, i0, i1, j0, j1, product_beta(g, t));
                 agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
                              g->A + t * g->sa + (g->ta ? i0 : i0 * g->lda), g->lda,
-                             g->B + t * g->sb + (g->tb ? j0 * g->ldb : j0), g->ldb,
-                             product_beta(g, t), g->C + t * g->sc + i0 * g->ldc + j0, g->ldc);
+                             g->B + t * g->sb + (g->tb ? j0 * g->ldb : j0), g->ldb, beta,
+                             C + i0 * g->ldc + j0, g->ldc);
+            }
             return;
         }
         /* Out of memory: the static buffer, one tile at a time. mc and nc
@@ -356,7 +382,7 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
             ag_real *C = g->C + t * g->sc;
             for (size_t pc = 0; pc < g->k; pc += g->kc) {
                 size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
-                ag_real beta = pc == 0 ? product_beta(g, t) : 1;
+                ag_real beta0 = product_beta(g, t);
                 /* whole panels before jp read in place, the rest packed */
                 size_t jp = g->b_direct ? jc + nc / NR * NR : jc;
                 if (jp < jc + nc)
@@ -368,8 +394,10 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
                         size_t mr = mc - ir < MR ? mc - ir : MR;
                         ag_real *c = C + (ic + ir) * g->ldc + jc;
                         for (size_t jr = 0; jr < nc; jr += NR) {
-                            size_t nr = nc - jr < NR ? nc - jr : NR;
+                            size_t nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
                             agi_gemm_ukr *ukr = tile_ukr(K, nr);
+                            ag_real beta =
+                                pc ? 1 : start_block(g, C, ic + ir, ic + ir + mr, j, j + nr, beta0);
                             if (jc + jr < jp)
                                 ukr(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb, c + jr,
                                     g->ldc, mr, nr, g->alpha, beta);
@@ -433,13 +461,13 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
         size_t jc1 = jr1 - jc < ncp ? jr1 : jc + ncp;
         for (size_t pc = 0; pc < k; pc += g->kc) {
             size_t kc = k - pc < g->kc ? k - pc : g->kc;
-            ag_real beta = pc == 0 ? g->beta : 1;
             for (size_t ir = ir0; ir < ir1; ir++) {
                 size_t i = ir * MR, mr = g->m - i < MR ? g->m - i : MR;
                 const ag_real *a = g->ap + ir * MR * k + pc * MR;
                 for (size_t jr = jc; jr < jc1; jr++) {
                     size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
                     agi_gemm_ukr *ukr = tile_ukr(K, nr);
+                    ag_real beta = pc ? 1 : start_block(g, g->C, i, i + mr, j, j + nr, g->beta);
                     if (jr < g->jb0)
                         ukr(kc, a, g->B + pc * g->ldb + j, g->ldb, g->C + i * g->ldc + j, g->ldc,
                             mr, nr, g->alpha, beta);
@@ -457,8 +485,9 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
 static void ref_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
+    ag_real beta = start_block(g, g->C, lo, hi, 0, g->n, g->beta);
     agi_gemm_ref(g->ta, g->tb, hi - lo, g->n, g->k, g->alpha, g->A + (g->ta ? lo : lo * g->lda),
-                 g->lda, g->B, g->ldb, g->beta, g->C + lo * g->ldc, g->ldc);
+                 g->lda, g->B, g->ldb, beta, g->C + lo * g->ldc, g->ldc);
 }
 
 /* Where op(B)'s rows are contiguous (tb = 0), the micro-kernel can read a
@@ -552,21 +581,24 @@ static void lanes_task(void *ctx, size_t lo, size_t hi)
         size_t nr = j1 - j < LN ? j1 - j : LN;
         for (size_t ip = 0; ip < panels; ip++) {
             size_t i = ip * LWd, mr = g->m - i < LWd ? g->m - i : LWd;
+            /* a bias along columns goes to the kernel, which starts its
+             * tile from it; along rows it is set in C */
+            const ag_real *bias = g->bias && !g->bias_rows ? g->bias + j : NULL;
+            ag_real beta = bias ? g->beta : start_block(g, g->C, i, i + mr, j, j + nr, g->beta);
             K->lanes(g->k, g->kc, ap + ip * LWd * g->k, g->B + j * g->ldb, g->ldb,
-                     g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, g->beta);
+                     g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta, bias);
         }
     }
 }
 
-void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
-                   ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
-                   ag_real beta, ag_real *C, size_t ldc)
+/* One product, g->batch = 1 (the fields from kern to C, and the bias). */
+static void gemm_one(const gemm_args *in)
 {
+    gemm_args g = *in;
+    const agi_gemm_kernel *kern = g.kern;
+    size_t m = g.m, n = g.n, k = g.k;
     if (m == 0 || n == 0)
         return;
-    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
-                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
-                   .batch = 1};
     double flops = 2.0 * (double)m * (double)n * (double)k;
     if (!kern || k == 0) {
         size_t per_row = (size_t)(MIN_FLOPS_PER_CHUNK / (2.0 * (double)n * (double)(k + 1))) + 1;
@@ -622,6 +654,16 @@ void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t
         }
     }
     agi_parallel_for(tiles, min_tiles, gemm_task, &g);
+}
+
+void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
+                   ag_real alpha, const ag_real *A, size_t lda, const ag_real *B, size_t ldb,
+                   ag_real beta, ag_real *C, size_t ldc)
+{
+    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
+                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
+                   .batch = 1};
+    gemm_one(&g);
 }
 
 size_t agi_gemm_set_shared_max(size_t bytes)
@@ -683,8 +725,11 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
         const ag_real *B = g->B + t * g->sb;
         ag_real *C = g->C + t * g->sc;
         if (!bp) { /* out of memory: these columns as agi_gemm computes them */
-            agi_gemm_with(K, g->ta, g->tb, g->m, j1 - j0, k, g->alpha, g->A, g->lda,
-                          B + (g->tb ? j0 * g->ldb : j0), g->ldb, g->beta, C + j0, g->ldc);
+            gemm_args h = *g;
+            h.batch = 1, h.sa = h.sb = h.sc = 0;
+            h.n = j1 - j0, h.B = B + (g->tb ? j0 * g->ldb : j0), h.C = C + j0;
+            h.bias = g->bias && !g->bias_rows ? g->bias + j0 : g->bias;
+            gemm_one(&h);
             continue;
         }
         /* op(B) read in place: its whole panels; the last, partial one is
@@ -692,7 +737,6 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
         size_t jp = g->tb ? j0 : j0 + (j1 - j0) / NR * NR;
         for (size_t pc = 0; pc < k; pc += g->kc) {
             size_t kc = k - pc < g->kc ? k - pc : g->kc;
-            ag_real beta = pc == 0 ? g->beta : 1;
             if (jp < j1)
                 pack_b(g, B, jp, j1, pc, kc, bp);
             /* Along rows of tiles: C streams row by row (with small k its
@@ -704,6 +748,7 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
                 for (size_t j = j0; j < j1; j += NR) {
                     size_t nr = j1 - j < NR ? j1 - j : NR;
                     agi_gemm_ukr *ukr = tile_ukr(K, nr);
+                    ag_real beta = pc ? 1 : start_block(g, C, i, i + mr, j, j + nr, g->beta);
                     if (j < jp)
                         ukr(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc, mr, nr,
                             g->alpha, beta);
@@ -943,22 +988,26 @@ static void shared_c_in_groups(const gemm_args *g, size_t groups)
 static void batch_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
-    for (size_t i = lo; i < hi; i++)
-        agi_gemm_with(g->kern, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->A + i * g->sa,
-                      g->lda, g->B + i * g->sb, g->ldb, product_beta(g, i), g->C + i * g->sc,
-                      g->ldc);
+    for (size_t i = lo; i < hi; i++) {
+        gemm_args h = *g;
+        h.batch = 1, h.sa = h.sb = h.sc = 0;
+        h.A = g->A + i * g->sa, h.B = g->B + i * g->sb, h.C = g->C + i * g->sc;
+        h.beta = product_beta(g, i);
+        gemm_one(&h);
+    }
 }
 
-void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
-                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
-                         size_t sa, const ag_real *B, size_t ldb, size_t sb, ag_real beta,
-                         ag_real *C, size_t ldc, size_t sc)
+/* A batch: the fields from kern to C, batch, its strides and the bias
+ * (which needs sc != 0 when batch > 1). */
+static void gemm_batch(const gemm_args *in)
 {
+    gemm_args g = *in;
+    const agi_gemm_kernel *kern = g.kern;
+    size_t batch = g.batch, m = g.m, n = g.n, k = g.k, sa = g.sa, sc = g.sc;
+    int tb = g.tb;
+    const ag_real *A = g.A;
     if (batch == 0 || m == 0 || n == 0)
         return;
-    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
-                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
-                   .batch = batch, .sa = sa, .sb = sb, .sc = sc};
     double flops = 2.0 * (double)m * (double)n * (double)k + 1;
     size_t nt = (size_t)ag_get_threads();
     if (kern && k > 0 && batch > 1 && sc == 0) {
@@ -1004,6 +1053,29 @@ void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t bat
         return;
     }
     batch_task(&g, 0, batch);
+}
+
+void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
+                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
+                         size_t sa, const ag_real *B, size_t ldb, size_t sb, ag_real beta,
+                         ag_real *C, size_t ldc, size_t sc)
+{
+    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
+                   .beta = beta, .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
+                   .batch = batch, .sa = sa, .sb = sb, .sc = sc};
+    gemm_batch(&g);
+}
+
+void agi_gemm_bias_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
+                        size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
+                        size_t sa, const ag_real *B, size_t ldb, size_t sb,
+                        const ag_real *bias, int bias_rows, ag_real *C, size_t ldc, size_t sc)
+{
+    gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
+                   .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
+                   .batch = batch, .sa = sa, .sb = sb, .sc = sc, .bias = bias,
+                   .bias_rows = bias_rows};
+    gemm_batch(&g);
 }
 
 void agi_gemm_batch(int ta, int tb, size_t batch, size_t m, size_t n, size_t k, ag_real alpha,

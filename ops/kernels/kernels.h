@@ -109,9 +109,12 @@ struct agi_gemm_kernel {
      * after: acc = sum over the block of a[p*lw + i] b[j*ldb + p], one FMA
      * per p in increasing p from zero, then c[i*ldc + j] = alpha acc (beta
      * 0) or fma(alpha, acc, beta c[i*ldc + j]). So each element gets the
-     * operations of the packed path, with the same kc. */
+     * operations of the packed path, with the same kc. With a bias (not
+     * NULL), column j starts from bias[j] instead of C (beta is then 1 on
+     * it), as if C's tile had been set to the bias first. */
     void (*lanes)(size_t k, size_t kc, const ag_real *a, const ag_real *b, size_t ldb,
-                  ag_real *c, size_t ldc, size_t mr, size_t nr, ag_real alpha, ag_real beta);
+                  ag_real *c, size_t ldc, size_t mr, size_t nr, ag_real alpha, ag_real beta,
+                  const ag_real *bias);
     size_t lw, ln;
 };
 
@@ -141,6 +144,17 @@ void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t bat
                          size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
                          size_t sa, const ag_real *B, size_t ldb, size_t sb, ag_real beta,
                          ag_real *C, size_t ldc, size_t sc);
+
+/* C_t = alpha op(A_t) op(B_t) + bias for each product t of a batch (as
+ * agi_gemm_batch, with sc != 0 when batch > 1): bias[i] added along row i
+ * of every C_t when bias_rows, else bias[j] along column j. The thread
+ * that computes a tile of C sets it to the bias just before the tile's
+ * first k block, which then adds (beta 1): no pass of its own over C. Each
+ * element's operations do not depend on the thread count. */
+void agi_gemm_bias_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
+                        size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
+                        size_t sa, const ag_real *B, size_t ldb, size_t sb,
+                        const ag_real *bias, int bias_rows, ag_real *C, size_t ldc, size_t sc);
 
 /* Largest packed copy of both operands (bytes) for which GEMM packs them
  * whole and shares them between threads; larger problems pack blocks per

@@ -48,10 +48,12 @@ static void case_operands(gcase *g, int ta, int tb, size_t m, size_t n, size_t k
     fill_uniform(g->C0, m * g->ldc, -1, 1, seed + 2);
 }
 
-static void case_init(gcase *g, int ta, int tb, size_t m, size_t n, size_t k, size_t pad,
-                      ag_real alpha, ag_real beta, unsigned seed)
+/* The reference result of a case and its error bound, from its operands. */
+static void case_oracle(gcase *g)
 {
-    case_operands(g, ta, tb, m, n, k, pad, alpha, beta, seed);
+    int ta = g->ta, tb = g->tb;
+    size_t m = g->m, n = g->n, k = g->k;
+    ag_real alpha = g->alpha, beta = g->beta;
     memcpy(g->want, g->C0, sizeof(ag_real) * m * g->ldc);
     agi_gemm_ref(ta, tb, m, n, k, alpha, g->A, g->lda, g->B, g->ldb, beta, g->want, g->ldc);
     /* bound = 2 (k+2) eps (|alpha| |op(A)| |op(B)| + |beta C0|), row by row */
@@ -76,10 +78,19 @@ static void case_init(gcase *g, int ta, int tb, size_t m, size_t n, size_t k, si
     free(row);
 }
 
+static void case_init(gcase *g, int ta, int tb, size_t m, size_t n, size_t k, size_t pad,
+                      ag_real alpha, ag_real beta, unsigned seed)
+{
+    case_operands(g, ta, tb, m, n, k, pad, alpha, beta, seed);
+    case_oracle(g);
+}
+
 static void case_free(gcase *g)
 {
     free(g->A), free(g->B), free(g->C0), free(g->want), free(g->bound);
 }
+
+static void case_compare(const gcase *g, const ag_real *C, const char *name);
 
 /* Runs kern on the case (C starts as C0, or NaN when beta == 0) and checks
  * every element and that the padding of C is untouched. */
@@ -94,7 +105,13 @@ static void case_check(const gcase *g, const agi_gemm_kernel *kern)
             for (size_t j = 0; j < g->n; j++) C[i * g->ldc + j] = NAN;
     agi_gemm_with(kern, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->A, g->lda, g->B, g->ldb,
                   g->beta, C, g->ldc);
-    const char *name = kern ? kern->name : "ref";
+    case_compare(g, C, kern ? kern->name : "ref");
+    free(C);
+}
+
+/* Every element of C against the oracle, and C's padding untouched. */
+static void case_compare(const gcase *g, const ag_real *C, const char *name)
+{
     for (size_t i = 0; i < g->m; i++)
         for (size_t j = 0; j < g->ldc; j++) {
             double got = C[i * g->ldc + j], want = g->want[i * g->ldc + j];
@@ -104,7 +121,6 @@ static void case_check(const gcase *g, const agi_gemm_kernel *kern)
                          "want %.9g (tol %.3g)", name, g->ta, g->tb, g->m, g->n, g->k,
                          (double)g->alpha, (double)g->beta, i, j, got, want, tol);
         }
-    free(C);
 }
 
 /* The reference through agi_gemm_with (split over rows) and every variant,
@@ -582,4 +598,98 @@ Test(gemm, batch_shared_c_groups_deterministic)
             free(A), free(B), free(C0), free(got), free(ref), free(tol);
         }
     ag_set_threads(0);
+}
+
+/* C = alpha op(A) op(B) + bias (agi_gemm_bias_with), by row and by column,
+ * on every path a product can take: the lanes kernel (ta = 0, tb = 1, few
+ * rows; with k in two blocks), B read in place, the shared and the private
+ * packing, the reference; batches with A shared (a convolution) and with
+ * every operand its own. Against the oracle of C set to the bias and beta 1;
+ * the same bits at 1, 2 and 3 threads, on the private path, and without
+ * memory for packing buffers. */
+static void bias_check(const agi_gemm_kernel *kern, const gcase *g, const ag_real *bias, int rows)
+{
+    enum { BATCH = 3 };
+    const char *name = kern ? kern->name : "ref";
+    size_t len = g->m * g->ldc, alen = (g->ta ? g->k : g->m) * g->lda,
+           blen = (g->tb ? g->n : g->k) * g->ldb;
+    ag_real *A3 = malloc(sizeof(ag_real) * BATCH * alen), *B3 = malloc(sizeof(ag_real) * BATCH * blen);
+    ag_real *C[6], *C3 = malloc(sizeof(ag_real) * BATCH * len);
+    cr_assert(A3 && B3 && C3);
+    for (int t = 0; t < BATCH; t++) {
+        memcpy(A3 + t * alen, g->A, sizeof(ag_real) * alen);
+        memcpy(B3 + t * blen, g->B, sizeof(ag_real) * blen);
+    }
+    for (int r = 0; r < 6; r++) {
+        /* 1, 2, 3 threads; 2 on the private path; 1 out of memory; 2 with
+         * A shared by a batch and 2 with every operand its own */
+        ag_set_threads(r < 3 ? r + 1 : r == 4 ? 1 : 2);
+        agi_gemm_set_shared_max(r == 3 ? 0 : (size_t)-1);
+        C[r] = malloc(sizeof(ag_real) * len);
+        cr_assert(C[r]);
+        for (int t = 0; t < BATCH; t++) {
+            ag_real *c = t == 0 ? C[r] : C3 + t * len;
+            memcpy(c, g->C0, sizeof(ag_real) * len);
+            for (size_t i = 0; i < g->m; i++)
+                for (size_t j = 0; j < g->n; j++) c[i * g->ldc + j] = NAN;
+        }
+        if (r == 4) {
+            agi_gemm_release();
+            ag_set_allocator(failing, NULL);
+        }
+        if (r < 5) {
+            agi_gemm_bias_with(kern, g->ta, g->tb, 1, g->m, g->n, g->k, g->alpha, g->A, g->lda, 0,
+                               g->B, g->ldb, 0, bias, rows, C[r], g->ldc, 0);
+        } else {
+            memcpy(C3, C[r], sizeof(ag_real) * len);
+            agi_gemm_bias_with(kern, g->ta, g->tb, BATCH, g->m, g->n, g->k, g->alpha, g->A, g->lda,
+                               0, B3, g->ldb, blen, bias, rows, C3, g->ldc, len);
+            for (int t = 1; t < BATCH; t++)
+                cr_assert(memcmp(C3, C3 + t * len, sizeof(ag_real) * len) == 0,
+                          "%s bias_rows=%d: A-shared batch, product %d differs", name, rows, t);
+            memcpy(C[r], C3, sizeof(ag_real) * len);
+            agi_gemm_bias_with(kern, g->ta, g->tb, BATCH, g->m, g->n, g->k, g->alpha, A3, g->lda,
+                               alen, B3, g->ldb, blen, bias, rows, C3, g->ldc, len);
+            for (int t = 0; t < BATCH; t++)
+                cr_assert(memcmp(C[r], C3 + t * len, sizeof(ag_real) * len) == 0,
+                          "%s bias_rows=%d: batch, product %d differs", name, rows, t);
+        }
+        ag_set_allocator(NULL, NULL);
+        case_compare(g, C[r], name);
+        cr_assert(memcmp(C[0], C[r], sizeof(ag_real) * len) == 0,
+                  "%s bias_rows=%d %zux%zux%zu: run %d differs from 1 thread", name, rows, g->m,
+                  g->n, g->k, r);
+    }
+    agi_gemm_set_shared_max((size_t)-1);
+    ag_set_threads(0);
+    for (int r = 0; r < 6; r++) free(C[r]);
+    free(A3), free(B3), free(C3);
+}
+
+Test(gemm, bias_every_path)
+{
+    static const struct { int ta, tb; size_t m, n, k; } shapes[] = {
+        {0, 1, 64, 100, 70}, {0, 1, 37, 29, 700}, {0, 0, 8, 196, 200},
+        {1, 0, 300, 65, 129}, {0, 0, 129, 300, 17}, {1, 1, 7, 1, 65},
+    };
+    const agi_gemm_kernel *v[8];
+    size_t nv = agi_gemm_variants(v, 7);
+    v[nv++] = NULL;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int rows = 0; rows < 2; rows++)
+            for (size_t i = 0; i < nv; i++) {
+                gcase g;
+                case_operands(&g, shapes[s].ta, shapes[s].tb, shapes[s].m, shapes[s].n,
+                              shapes[s].k, 3, (ag_real)0.75, 1, 40 + (unsigned)s);
+                size_t nb = rows ? g.m : g.n;
+                ag_real *bias = malloc(sizeof(ag_real) * nb);
+                cr_assert(bias);
+                fill_uniform(bias, nb, -4, 4, 50 + (unsigned)s);
+                for (size_t r = 0; r < g.m; r++)
+                    for (size_t j = 0; j < g.n; j++) g.C0[r * g.ldc + j] = bias[rows ? r : j];
+                case_oracle(&g);
+                bias_check(v[i], &g, bias, rows);
+                free(bias);
+                case_free(&g);
+            }
 }

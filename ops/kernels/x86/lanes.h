@@ -30,12 +30,18 @@ static inline void lanes_block(size_t kc, const ag_real *a, const ag_real *b, si
 }
 
 static void LANES_NAME(size_t k, size_t kc, const ag_real *a, const ag_real *b, size_t ldb,
-                       ag_real *c, size_t ldc, size_t mr, size_t nr, ag_real alpha, ag_real beta)
+                       ag_real *c, size_t ldc, size_t mr, size_t nr, ag_real alpha, ag_real beta,
+                       const ag_real *bias)
 {
     _Alignas(64) ag_real t[4 * LANES_G * LW], acc_t[4 * LANES_G * LW];
-    if (beta != 0) /* C's tile, transposed */
+    if (bias) { /* column j starts from bias[j] */
+        for (size_t j = 0; j < nr; j++)
+            for (size_t q = 0; q < LANES_NV; q++) V_STOREU(t + j * LW + q * VW, V_BCAST(bias[j]));
+        beta = 1;
+    } else if (beta != 0) { /* C's tile, transposed */
         for (size_t j = 0; j < nr; j++)
             for (size_t i = 0; i < LW; i++) t[j * LW + i] = i < mr ? c[i * ldc + j] : 0;
+    }
     for (size_t pc = 0; pc < k; pc += kc) {
         size_t kk = k - pc < kc ? k - pc : kc;
         lanes_block(kk, a + pc * LW, b + pc, ldb, nr, acc_t, t, alpha, pc == 0 ? beta : 1);
