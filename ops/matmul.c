@@ -81,21 +81,32 @@ static int mm_shape(ag_opctx *c, size_t *out, int *nd)
     return 0;
 }
 
-/* How the addend c enters the GEMM: 1 as a bias along the rows of every
- * product (c[i], c's shape [..., m, 1] with ones before), 0 along the
- * columns (c[j], [..., n] or [..., 1, n]), -1 any other way (added after
- * the product). */
-static int addend_kind(ag_view d, mm_geom g)
+/* How the addend c enters the GEMM: 1 as a bias along the rows of each
+ * product (c[i]: c's last two dims [m, 1]), 0 along its columns (c[j]:
+ * [1, n] or [n]), with one bias for all products (leading dims of c all
+ * 1, *stride 0) or one for each (c's leading dims the product's batch
+ * dims, *stride its m or n); -1 any other way (added after the product). */
+static int addend_kind(ag_view d, ag_view y, mm_geom g, size_t *stride)
 {
-    for (int i = 0; i + 2 < d.ndim; i++)
+    int lead = d.ndim > 2 ? d.ndim - 2 : 0, own = lead > 0 && d.ndim == y.ndim && g.batch > 1;
+    for (int i = 0; i < lead; i++) {
         if (d.shape[i] != 1)
-            return -1;
+            own &= d.shape[i] == y.shape[i];
+        else
+            own &= y.shape[i] == 1;
+    }
+    int shared = 1;
+    for (int i = 0; i < lead; i++) shared &= d.shape[i] == 1;
+    if (!shared && !(own && !g.fold))
+        return -1;
     size_t last = d.shape[d.ndim - 1], prev = d.ndim > 1 ? d.shape[d.ndim - 2] : 1;
+    int kind = -1;
     if (prev == 1 && last == g.n)
-        return 0;
-    if (d.ndim > 1 && last == 1 && prev == g.m && !(g.fold && g.batch > 1))
-        return 1;
-    return -1;
+        kind = 0;
+    else if (d.ndim > 1 && last == 1 && prev == g.m && !(g.fold && g.batch > 1))
+        kind = 1;
+    *stride = shared ? 0 : kind ? g.m : g.n;
+    return kind;
 }
 
 static void mm_forward(ag_opctx *c)
@@ -107,10 +118,11 @@ static void mm_forward(ag_opctx *c)
     size_t rows = g.fold ? g.m * g.batch : g.m, nb = g.fold ? 1 : g.batch;
     if (ag_n_in(c) == 3) {
         ag_view d = ag_in(c, 2);
-        int kind = addend_kind(d, g);
+        size_t sd;
+        int kind = addend_kind(d, y, g, &sd);
         if (kind >= 0) { /* the GEMM starts each tile from the bias */
             agi_gemm_bias_with(agi_gemm_current(), at->ta, at->tb, nb, rows, g.n, g.k, 1, a.x,
-                               lda, g.sa, b.x, ldb, g.sb, d.x, kind, y.x, g.n, g.sc);
+                               lda, g.sa, b.x, ldb, g.sb, d.x, sd, kind, y.x, g.n, g.sc);
             return;
         }
     }
@@ -165,10 +177,13 @@ static void mm_vjp(ag_opctx *c)
     }
     if (ag_n_in(c) == 3 && ag_wants_grad(c, 2)) { /* G_c += G summed over the broadcast */
         ag_view d = ag_in(c, 2);
-        if (addend_kind(d, g) == 0) { /* a bias along columns: over the threads */
+        size_t sd;
+        if (addend_kind(d, gy, g, &sd) == 0) { /* biases along columns: over the threads */
             int first;
             ag_real *gc = ag_in_grad_first(c, 2, &first).x;
-            agi_bias_grad(gy.x, gy.len / g.n, g.n, gc, first, NULL, 0);
+            size_t items = sd ? g.batch : 1, per = gy.len / items;
+            for (size_t t = 0; t < items; t++)
+                agi_bias_grad(gy.x + t * per, per / g.n, g.n, gc + t * sd, first, NULL, 0);
         } else {
             ag_view gc = ag_in_grad(c, 2);
             ag_unbroadcast_add(gc.x, gc.shape, gc.ndim, gy.x, gy.shape, gy.ndim);

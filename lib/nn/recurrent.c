@@ -156,9 +156,8 @@ static ag_tensor *in_proj(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag
         size_t H = r->hidden_size, none = 0;
         hb = ag_pad(t, ag_slice(t, hb, 0, 0, 2 * H), &none, &H, 0);
     }
-    ag_tensor *b = ag_add(t, by_gate(t, r, p->b_ih), by_gate(t, r, hb));
-    ag_tensor *y = ag_matmul_t(t, x, by_gate(t, r, p->w_ih), 0, 1);
-    return ag_add(t, y, b);
+    ag_tensor *b = ag_add(t, by_gate(t, r, p->b_ih), by_gate(t, r, hb)); /* [G, 1, H] */
+    return ag_matmul_add(t, x, by_gate(t, r, p->w_ih), b, 0, 1);
 }
 
 /* Advance s by one step given the input projection xp [G, B, H] (from

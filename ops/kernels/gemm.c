@@ -280,10 +280,11 @@ typedef struct gemm_args {
      * C + t*sc (batch is 1 for one product). */
     size_t batch, sa, sb, sc;
     size_t a_len; /* A-shared batches: elements of the packed op(A) */
-    /* A bias (agi_gemm_bias_with): C = alpha op(A) op(B) + bias, bias[i]
-     * along row i (bias_rows) or bias[j] along column j of every product;
-     * NULL for none. */
+    /* A bias (agi_gemm_bias_with): C_t = alpha op(A_t) op(B_t) + bias_t,
+     * bias_t = bias + t*sbias, bias_t[i] along row i (bias_rows) or
+     * bias_t[j] along column j; NULL for none. */
     const ag_real *bias;
+    size_t sbias;
     int bias_rows;
 } gemm_args;
 
@@ -320,20 +321,27 @@ static ag_real product_beta(const gemm_args *g, size_t t)
     return t == 0 || g->sc != 0 ? g->beta : 1;
 }
 
-/* The beta of the first k block of C's block [i0, i1) x [j0, j1): with a
- * bias, the block is set to it here, by the thread that computes it, and
- * the product adds to it (beta 1); else beta. */
-static ag_real start_block(const gemm_args *g, ag_real *C, size_t i0, size_t i1, size_t j0,
-                           size_t j1, ag_real beta)
+/* Product t's bias (NULL for none). */
+static const ag_real *product_bias(const gemm_args *g, size_t t)
 {
-    if (!g->bias)
+    return g->bias ? g->bias + t * g->sbias : NULL;
+}
+
+/* The beta of the first k block of C's block [i0, i1) x [j0, j1), for a
+ * product with bias b: with a bias, the block is set to it here, by the
+ * thread that computes it, and the product adds to it (beta 1); else
+ * beta. */
+static ag_real start_block(const gemm_args *g, const ag_real *b, ag_real *C, size_t i0,
+                           size_t i1, size_t j0, size_t j1, ag_real beta)
+{
+    if (!b)
         return beta;
     for (size_t i = i0; i < i1; i++) {
         ag_real *c = C + i * g->ldc;
         if (g->bias_rows)
-            for (size_t j = j0; j < j1; j++) c[j] = g->bias[i];
+            for (size_t j = j0; j < j1; j++) c[j] = b[i];
         else
-            for (size_t j = j0; j < j1; j++) c[j] = g->bias[j];
+            for (size_t j = j0; j < j1; j++) c[j] = b[j];
     }
     return 1;
 }
@@ -357,7 +365,8 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
         if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
             for (size_t t = 0; t < g->batch; t++) {
                 ag_real *C = g->C + t * g->sc;
-                ag_real beta = start_block(g, C, i0, i1, j0, j1, product_beta(g, t));
+                ag_real beta =
+                    start_block(g, product_bias(g, t), C, i0, i1, j0, j1, product_beta(g, t));
                 agi_gemm_ref(g->ta, g->tb, i1 - i0, j1 - j0, g->k, g->alpha,
                              g->A + t * g->sa + (g->ta ? i0 : i0 * g->lda), g->lda,
                              g->B + t * g->sb + (g->tb ? j0 * g->ldb : j0), g->ldb, beta,
@@ -383,6 +392,7 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
             for (size_t pc = 0; pc < g->k; pc += g->kc) {
                 size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
                 ag_real beta0 = product_beta(g, t);
+                const ag_real *bias = product_bias(g, t);
                 /* whole panels before jp read in place, the rest packed */
                 size_t jp = g->b_direct ? jc + nc / NR * NR : jc;
                 if (jp < jc + nc)
@@ -397,7 +407,7 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
                             size_t nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
                             agi_gemm_ukr *ukr = tile_ukr(K, nr);
                             ag_real beta =
-                                pc ? 1 : start_block(g, C, ic + ir, ic + ir + mr, j, j + nr, beta0);
+                                pc ? 1 : start_block(g, bias, C, ic + ir, ic + ir + mr, j, j + nr, beta0);
                             if (jc + jr < jp)
                                 ukr(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb, c + jr,
                                     g->ldc, mr, nr, g->alpha, beta);
@@ -467,7 +477,8 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
                 for (size_t jr = jc; jr < jc1; jr++) {
                     size_t j = jr * NR, nr = g->n - j < NR ? g->n - j : NR;
                     agi_gemm_ukr *ukr = tile_ukr(K, nr);
-                    ag_real beta = pc ? 1 : start_block(g, g->C, i, i + mr, j, j + nr, g->beta);
+                    ag_real beta =
+                        pc ? 1 : start_block(g, g->bias, g->C, i, i + mr, j, j + nr, g->beta);
                     if (jr < g->jb0)
                         ukr(kc, a, g->B + pc * g->ldb + j, g->ldb, g->C + i * g->ldc + j, g->ldc,
                             mr, nr, g->alpha, beta);
@@ -485,7 +496,7 @@ static void compute_task(void *ctx, size_t lo, size_t hi)
 static void ref_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
-    ag_real beta = start_block(g, g->C, lo, hi, 0, g->n, g->beta);
+    ag_real beta = start_block(g, g->bias, g->C, lo, hi, 0, g->n, g->beta);
     agi_gemm_ref(g->ta, g->tb, hi - lo, g->n, g->k, g->alpha, g->A + (g->ta ? lo : lo * g->lda),
                  g->lda, g->B, g->ldb, beta, g->C + lo * g->ldc, g->ldc);
 }
@@ -584,7 +595,8 @@ static void lanes_task(void *ctx, size_t lo, size_t hi)
             /* a bias along columns goes to the kernel, which starts its
              * tile from it; along rows it is set in C */
             const ag_real *bias = g->bias && !g->bias_rows ? g->bias + j : NULL;
-            ag_real beta = bias ? g->beta : start_block(g, g->C, i, i + mr, j, j + nr, g->beta);
+            ag_real beta =
+                bias ? g->beta : start_block(g, g->bias, g->C, i, i + mr, j, j + nr, g->beta);
             K->lanes(g->k, g->kc, ap + ip * LWd * g->k, g->B + j * g->ldb, g->ldb,
                      g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta, bias);
         }
@@ -722,13 +734,13 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
         bp += g->a_len;
     for (size_t u = lo; u < hi; u++) {
         size_t t = u / upb, j0 = (u % upb) * K->nc, j1 = j0 + K->nc < g->n ? j0 + K->nc : g->n;
-        const ag_real *B = g->B + t * g->sb;
+        const ag_real *B = g->B + t * g->sb, *bias = product_bias(g, t);
         ag_real *C = g->C + t * g->sc;
         if (!bp) { /* out of memory: these columns as agi_gemm computes them */
             gemm_args h = *g;
             h.batch = 1, h.sa = h.sb = h.sc = 0;
             h.n = j1 - j0, h.B = B + (g->tb ? j0 * g->ldb : j0), h.C = C + j0;
-            h.bias = g->bias && !g->bias_rows ? g->bias + j0 : g->bias;
+            h.bias = bias && !g->bias_rows ? bias + j0 : bias;
             gemm_one(&h);
             continue;
         }
@@ -748,7 +760,7 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
                 for (size_t j = j0; j < j1; j += NR) {
                     size_t nr = j1 - j < NR ? j1 - j : NR;
                     agi_gemm_ukr *ukr = tile_ukr(K, nr);
-                    ag_real beta = pc ? 1 : start_block(g, C, i, i + mr, j, j + nr, g->beta);
+                    ag_real beta = pc ? 1 : start_block(g, bias, C, i, i + mr, j, j + nr, g->beta);
                     if (j < jp)
                         ukr(kc, a, B + pc * g->ldb + j, g->ldb, C + i * g->ldc + j, g->ldc, mr, nr,
                             g->alpha, beta);
@@ -993,6 +1005,7 @@ static void batch_task(void *ctx, size_t lo, size_t hi)
         h.batch = 1, h.sa = h.sb = h.sc = 0;
         h.A = g->A + i * g->sa, h.B = g->B + i * g->sb, h.C = g->C + i * g->sc;
         h.beta = product_beta(g, i);
+        h.bias = product_bias(g, i);
         gemm_one(&h);
     }
 }
@@ -1069,12 +1082,13 @@ void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t bat
 void agi_gemm_bias_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
                         size_t sa, const ag_real *B, size_t ldb, size_t sb,
-                        const ag_real *bias, int bias_rows, ag_real *C, size_t ldc, size_t sc)
+                        const ag_real *bias, size_t sbias, int bias_rows, ag_real *C,
+                        size_t ldc, size_t sc)
 {
     gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
                    .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
                    .batch = batch, .sa = sa, .sb = sb, .sc = sc, .bias = bias,
-                   .bias_rows = bias_rows};
+                   .sbias = sbias, .bias_rows = bias_rows};
     gemm_batch(&g);
 }
 

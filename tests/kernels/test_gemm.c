@@ -639,17 +639,17 @@ static void bias_check(const agi_gemm_kernel *kern, const gcase *g, const ag_rea
         }
         if (r < 5) {
             agi_gemm_bias_with(kern, g->ta, g->tb, 1, g->m, g->n, g->k, g->alpha, g->A, g->lda, 0,
-                               g->B, g->ldb, 0, bias, rows, C[r], g->ldc, 0);
+                               g->B, g->ldb, 0, bias, 0, rows, C[r], g->ldc, 0);
         } else {
             memcpy(C3, C[r], sizeof(ag_real) * len);
             agi_gemm_bias_with(kern, g->ta, g->tb, BATCH, g->m, g->n, g->k, g->alpha, g->A, g->lda,
-                               0, B3, g->ldb, blen, bias, rows, C3, g->ldc, len);
+                               0, B3, g->ldb, blen, bias, 0, rows, C3, g->ldc, len);
             for (int t = 1; t < BATCH; t++)
                 cr_assert(memcmp(C3, C3 + t * len, sizeof(ag_real) * len) == 0,
                           "%s bias_rows=%d: A-shared batch, product %d differs", name, rows, t);
             memcpy(C[r], C3, sizeof(ag_real) * len);
             agi_gemm_bias_with(kern, g->ta, g->tb, BATCH, g->m, g->n, g->k, g->alpha, A3, g->lda,
-                               alen, B3, g->ldb, blen, bias, rows, C3, g->ldc, len);
+                               alen, B3, g->ldb, blen, bias, 0, rows, C3, g->ldc, len);
             for (int t = 0; t < BATCH; t++)
                 cr_assert(memcmp(C[r], C3 + t * len, sizeof(ag_real) * len) == 0,
                           "%s bias_rows=%d: batch, product %d differs", name, rows, t);

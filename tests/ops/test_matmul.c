@@ -88,7 +88,7 @@ static void check_add(const size_t *sa, int na, const size_t *sb, int nb, const 
 {
     P[0] = param_rand(sa, na, -1, 1, 31);
     P[1] = param_rand(sb, nb, -1, 1, 32);
-    P[2] = param_rand(sc, nc, -2, 2, 33);
+    P[2] = param_rand(sc, nc, -1, 1, 33);
     GRADCHECK(f_add, NULL, P, 3);
     ag_tape *t = ag_tape_new();
     ag_tensor *y = ag_matmul_add(t, P[0], P[1], P[2], TA, TB);
@@ -119,6 +119,12 @@ Test(matmul_add, gradcheck_and_value)
     TA = 0, TB = 1, check_add(AG_SHAPE(2, 3, 4), AG_SHAPE(5, 4), AG_SHAPE(5));
     TA = 0, TB = 0, check_add(AG_SHAPE(2, 3, 4), AG_SHAPE(2, 4, 5), AG_SHAPE(2, 1, 5));
     TA = 1, TB = 0, check_add(AG_SHAPE(2, 4, 3), AG_SHAPE(2, 4, 5), AG_SHAPE(1, 3, 1));
+    /* a bias for each product: along columns (a recurrent layer's input
+     * projection, gate by gate) and along rows; and one that is not */
+    TA = 0, TB = 1, check_add(AG_SHAPE(3, 4), AG_SHAPE(2, 5, 4), AG_SHAPE(2, 1, 5));
+    TA = 0, TB = 0, check_add(AG_SHAPE(3, 4), AG_SHAPE(2, 4, 5), AG_SHAPE(2, 3, 1));
+    TA = 1, TB = 1, check_add(AG_SHAPE(2, 2, 4, 3), AG_SHAPE(2, 2, 5, 4), AG_SHAPE(2, 2, 1, 5));
+    TA = 0, TB = 0, check_add(AG_SHAPE(2, 2, 3, 4), AG_SHAPE(2, 2, 4, 5), AG_SHAPE(2, 1, 1, 5));
 }
 
 /* A dense layer's shape, by hand: [[1,2],[3,4]] [[1,0],[0,1],[1,1]]^T + [10,20,30]. */
