@@ -178,7 +178,7 @@ static void mm_vjp(ag_opctx *c)
     if (ag_n_in(c) == 3 && ag_wants_grad(c, 2)) { /* G_c += G summed over the broadcast */
         ag_view d = ag_in(c, 2);
         size_t sd;
-        if (addend_kind(d, gy, g, &sd) == 0) { /* biases along columns: over the threads */
+        if (gy.len > 0 && addend_kind(d, gy, g, &sd) == 0) { /* columns: over the threads */
             int first;
             ag_real *gc = ag_in_grad_first(c, 2, &first).x;
             size_t items = sd ? g.batch : 1, per = gy.len / items;

@@ -406,8 +406,9 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
                         for (size_t jr = 0; jr < nc; jr += NR) {
                             size_t nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
                             agi_gemm_ukr *ukr = tile_ukr(K, nr);
-                            ag_real beta =
-                                pc ? 1 : start_block(g, bias, C, ic + ir, ic + ir + mr, j, j + nr, beta0);
+                            ag_real beta = pc ? 1
+                                              : start_block(g, bias, C, ic + ir, ic + ir + mr, j,
+                                                            j + nr, beta0);
                             if (jc + jr < jp)
                                 ukr(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb, c + jr,
                                     g->ldc, mr, nr, g->alpha, beta);

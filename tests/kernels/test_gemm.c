@@ -613,7 +613,8 @@ static void bias_check(const agi_gemm_kernel *kern, const gcase *g, const ag_rea
     const char *name = kern ? kern->name : "ref";
     size_t len = g->m * g->ldc, alen = (g->ta ? g->k : g->m) * g->lda,
            blen = (g->tb ? g->n : g->k) * g->ldb;
-    ag_real *A3 = malloc(sizeof(ag_real) * BATCH * alen), *B3 = malloc(sizeof(ag_real) * BATCH * blen);
+    ag_real *A3 = malloc(sizeof(ag_real) * BATCH * alen);
+    ag_real *B3 = malloc(sizeof(ag_real) * BATCH * blen);
     ag_real *C[6], *C3 = malloc(sizeof(ag_real) * BATCH * len);
     cr_assert(A3 && B3 && C3);
     for (int t = 0; t < BATCH; t++) {

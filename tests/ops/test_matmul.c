@@ -215,3 +215,25 @@ Test(matmul_add, same_bits_across_threads)
         for (int i = 0; i < 3; i++) ag_param_free(p[i]);
     }
 }
+
+/* An empty batch: the bias gradient is all zero, not what an earlier
+ * backward left in the buffer (the VJP is the first writer of it). */
+Test(matmul_add, empty_batch_zero_bias_gradient)
+{
+    ag_tensor *w = param_rand(AG_SHAPE(5, 4), -1, 1, 71), *b = param_rand(AG_SHAPE(5), -1, 1, 72);
+    for (int rows = 3; rows >= 0; rows -= 3) {
+        ag_tape *t = ag_tape_new();
+        ag_param_zero_grad(w);
+        ag_param_zero_grad(b);
+        ag_tensor *x = ag_tensor_new(t, AG_SHAPE((size_t)rows, 4));
+        for (size_t i = 0; i < ag_numel(x); i++) ag_data(x)[i] = 1;
+        ag_tensor *y = ag_matmul_add(t, x, w, b, 0, 1);
+        cr_assert_eq(ag_backward(t, ag_sum_all(t, y)), AG_OK, "%s", ag_tape_errmsg(t));
+        for (int j = 0; j < 5; j++)
+            cr_assert(ag_grad(b)[j] == (ag_real)rows, "rows %d: G_b[%d] = %g", rows, j,
+                      (double)ag_grad(b)[j]);
+        ag_tape_free(t);
+    }
+    ag_param_free(w);
+    ag_param_free(b);
+}
