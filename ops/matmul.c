@@ -3,6 +3,7 @@
  * VJP (C = A B in terms of op(A), op(B)):
  *   G_op(A) = G op(B)^T     G_op(B) = op(A)^T G     G_c = unbroadcast(G)
  * and for a stored transposed operand the transpose of those. */
+#include <string.h>
 #include "kernels/kernels.h"
 #include "util.h"
 
@@ -81,31 +82,34 @@ static int mm_shape(ag_opctx *c, size_t *out, int *nd)
     return 0;
 }
 
-/* How the addend c enters the GEMM: 1 as a bias along the rows of each
- * product (c[i]: c's last two dims [m, 1]), 0 along its columns (c[j]:
- * [1, n] or [n]), with one bias for all products (leading dims of c all
- * 1, *stride 0) or one for each (c's leading dims the product's batch
- * dims, *stride its m or n); -1 any other way (added after the product). */
+/* How the addend c enters the GEMM (an AGI_BIAS_* kind): a bias along the
+ * columns of each product (c[j]: c's last two dims [1, n], or [n]), along
+ * its rows (c[i]: [m, 1]) or the whole [m, n]; one for all products
+ * (leading dims of c all 1, *stride 0) or one for each (c's leading dims
+ * the product's batch dims, *stride its size). -1 any other way (added
+ * after the product). A batch folded into one product of batch m rows
+ * takes a bias along columns, or an [m, n] for each product (then one
+ * matrix). */
 static int addend_kind(ag_view d, ag_view y, mm_geom g, size_t *stride)
 {
     int lead = d.ndim > 2 ? d.ndim - 2 : 0, own = lead > 0 && d.ndim == y.ndim && g.batch > 1;
-    for (int i = 0; i < lead; i++) {
-        if (d.shape[i] != 1)
-            own &= d.shape[i] == y.shape[i];
-        else
-            own &= y.shape[i] == 1;
-    }
     int shared = 1;
-    for (int i = 0; i < lead; i++) shared &= d.shape[i] == 1;
-    if (!shared && !(own && !g.fold))
+    for (int i = 0; i < lead; i++) {
+        own &= d.shape[i] == y.shape[i];
+        shared &= d.shape[i] == 1;
+    }
+    if (!shared && !own)
         return -1;
     size_t last = d.shape[d.ndim - 1], prev = d.ndim > 1 ? d.shape[d.ndim - 2] : 1;
-    int kind = -1;
-    if (prev == 1 && last == g.n)
-        kind = 0;
-    else if (d.ndim > 1 && last == 1 && prev == g.m && !(g.fold && g.batch > 1))
-        kind = 1;
-    *stride = shared ? 0 : kind ? g.m : g.n;
+    int kind = -1, folded = g.fold && g.batch > 1;
+    size_t size = 0;
+    if (prev == 1 && last == g.n && !(folded && own))
+        kind = AGI_BIAS_COLS, size = g.n;
+    else if (d.ndim > 1 && last == 1 && prev == g.m && !folded)
+        kind = AGI_BIAS_ROWS, size = g.m;
+    else if (d.ndim > 1 && last == g.n && prev == g.m && (!folded || own))
+        kind = AGI_BIAS_FULL, size = g.m * g.n;
+    *stride = shared || folded ? 0 : size;
     return kind;
 }
 
@@ -178,12 +182,20 @@ static void mm_vjp(ag_opctx *c)
     if (ag_n_in(c) == 3 && ag_wants_grad(c, 2)) { /* G_c += G summed over the broadcast */
         ag_view d = ag_in(c, 2);
         size_t sd;
-        if (gy.len > 0 && addend_kind(d, gy, g, &sd) == 0) { /* columns: over the threads */
+        int kind = gy.len > 0 ? addend_kind(d, gy, g, &sd) : -1;
+        if (kind == AGI_BIAS_COLS) { /* over the threads */
             int first;
             ag_real *gc = ag_in_grad_first(c, 2, &first).x;
             size_t items = sd ? g.batch : 1, per = gy.len / items;
             for (size_t t = 0; t < items; t++)
                 agi_bias_grad(gy.x + t * per, per / g.n, g.n, gc + t * sd, first, NULL, 0);
+        } else if (kind == AGI_BIAS_FULL && d.len == gy.len) { /* G_c = G, not summed */
+            int first;
+            ag_real *gc = ag_in_grad_first(c, 2, &first).x;
+            if (first)
+                memcpy(gc, gy.x, gy.len * sizeof *gc);
+            else
+                for (size_t i = 0; i < gy.len; i++) gc[i] += gy.x[i];
         } else {
             ag_view gc = ag_in_grad(c, 2);
             ag_unbroadcast_add(gc.x, gc.shape, gc.ndim, gy.x, gy.shape, gy.ndim);

@@ -281,11 +281,12 @@ typedef struct gemm_args {
     size_t batch, sa, sb, sc;
     size_t a_len; /* A-shared batches: elements of the packed op(A) */
     /* A bias (agi_gemm_bias_with): C_t = alpha op(A_t) op(B_t) + bias_t,
-     * bias_t = bias + t*sbias, bias_t[i] along row i (bias_rows) or
-     * bias_t[j] along column j; NULL for none. */
+     * bias_t = bias + t*sbias: bias_t[j] along column j (bias_kind
+     * AGI_BIAS_COLS), bias_t[i] along row i (AGI_BIAS_ROWS), or the matrix
+     * bias_t[i*bias_ld + j] (AGI_BIAS_FULL); NULL for none. */
     const ag_real *bias;
-    size_t sbias;
-    int bias_rows;
+    size_t sbias, bias_ld;
+    int bias_kind;
 } gemm_args;
 
 static size_t round_up(size_t x, size_t r)
@@ -338,10 +339,12 @@ static ag_real start_block(const gemm_args *g, const ag_real *b, ag_real *C, siz
         return beta;
     for (size_t i = i0; i < i1; i++) {
         ag_real *c = C + i * g->ldc;
-        if (g->bias_rows)
+        if (g->bias_kind == AGI_BIAS_ROWS)
             for (size_t j = j0; j < j1; j++) c[j] = b[i];
-        else
+        else if (g->bias_kind == AGI_BIAS_COLS)
             for (size_t j = j0; j < j1; j++) c[j] = b[j];
+        else
+            for (size_t j = j0; j < j1; j++) c[j] = b[i * g->bias_ld + j];
     }
     return 1;
 }
@@ -594,8 +597,8 @@ static void lanes_task(void *ctx, size_t lo, size_t hi)
         for (size_t ip = 0; ip < panels; ip++) {
             size_t i = ip * LWd, mr = g->m - i < LWd ? g->m - i : LWd;
             /* a bias along columns goes to the kernel, which starts its
-             * tile from it; along rows it is set in C */
-            const ag_real *bias = g->bias && !g->bias_rows ? g->bias + j : NULL;
+             * tile from it; others are set in C */
+            const ag_real *bias = g->bias && g->bias_kind == AGI_BIAS_COLS ? g->bias + j : NULL;
             ag_real beta =
                 bias ? g->beta : start_block(g, g->bias, g->C, i, i + mr, j, j + nr, g->beta);
             K->lanes(g->k, g->kc, ap + ip * LWd * g->k, g->B + j * g->ldb, g->ldb,
@@ -741,7 +744,7 @@ static void shared_a_task(void *ctx, size_t lo, size_t hi)
             gemm_args h = *g;
             h.batch = 1, h.sa = h.sb = h.sc = 0;
             h.n = j1 - j0, h.B = B + (g->tb ? j0 * g->ldb : j0), h.C = C + j0;
-            h.bias = bias && !g->bias_rows ? bias + j0 : bias;
+            h.bias = bias && g->bias_kind != AGI_BIAS_ROWS ? bias + j0 : bias;
             gemm_one(&h);
             continue;
         }
@@ -1083,13 +1086,13 @@ void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t bat
 void agi_gemm_bias_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
                         size_t sa, const ag_real *B, size_t ldb, size_t sb,
-                        const ag_real *bias, size_t sbias, int bias_rows, ag_real *C,
+                        const ag_real *bias, size_t sbias, int bias_kind, ag_real *C,
                         size_t ldc, size_t sc)
 {
     gemm_args g = {.kern = kern, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha,
                    .A = A, .B = B, .lda = lda, .ldb = ldb, .ldc = ldc, .C = C,
                    .batch = batch, .sa = sa, .sb = sb, .sc = sc, .bias = bias,
-                   .sbias = sbias, .bias_rows = bias_rows};
+                   .sbias = sbias, .bias_ld = n, .bias_kind = bias_kind};
     gemm_batch(&g);
 }
 

@@ -147,15 +147,17 @@ void agi_gemm_batch_with(const agi_gemm_kernel *kern, int ta, int tb, size_t bat
 
 /* C_t = alpha op(A_t) op(B_t) + bias_t for each product t of a batch (as
  * agi_gemm_batch, with sc != 0 when batch > 1), bias_t = bias + t*sbias
- * (sbias 0: one bias for all): bias_t[i] added along row i of C_t when
- * bias_rows, else bias_t[j] along column j. The thread
- * that computes a tile of C sets it to the bias just before the tile's
- * first k block, which then adds (beta 1): no pass of its own over C. Each
- * element's operations do not depend on the thread count. */
+ * (sbias 0: one bias for all): bias_t[j] added along column j of C_t
+ * (AGI_BIAS_COLS), bias_t[i] along row i (AGI_BIAS_ROWS), or the m x n
+ * matrix bias_t[i*n + j] (AGI_BIAS_FULL). The thread that computes a tile
+ * of C sets it to the bias just before the tile's first k block, which then
+ * adds (beta 1): no pass of its own over C. Each element's operations do
+ * not depend on the thread count. */
+enum { AGI_BIAS_COLS = 0, AGI_BIAS_ROWS = 1, AGI_BIAS_FULL = 2 };
 void agi_gemm_bias_with(const agi_gemm_kernel *kern, int ta, int tb, size_t batch, size_t m,
                         size_t n, size_t k, ag_real alpha, const ag_real *A, size_t lda,
                         size_t sa, const ag_real *B, size_t ldb, size_t sb,
-                        const ag_real *bias, size_t sbias, int bias_rows, ag_real *C,
+                        const ag_real *bias, size_t sbias, int bias_kind, ag_real *C,
                         size_t ldc, size_t sc);
 
 /* Largest packed copy of both operands (bytes) for which GEMM packs them

@@ -600,14 +600,15 @@ Test(gemm, batch_shared_c_groups_deterministic)
     ag_set_threads(0);
 }
 
-/* C = alpha op(A) op(B) + bias (agi_gemm_bias_with), by row and by column,
+/* C = alpha op(A) op(B) + bias (agi_gemm_bias_with), by column, by row and
+ * a whole matrix,
  * on every path a product can take: the lanes kernel (ta = 0, tb = 1, few
  * rows; with k in two blocks), B read in place, the shared and the private
  * packing, the reference; batches with A shared (a convolution) and with
  * every operand its own. Against the oracle of C set to the bias and beta 1;
  * the same bits at 1, 2 and 3 threads, on the private path, and without
  * memory for packing buffers. */
-static void bias_check(const agi_gemm_kernel *kern, const gcase *g, const ag_real *bias, int rows)
+static void bias_check(const agi_gemm_kernel *kern, const gcase *g, const ag_real *bias, int kind)
 {
     enum { BATCH = 3 };
     const char *name = kern ? kern->name : "ref";
@@ -640,25 +641,25 @@ static void bias_check(const agi_gemm_kernel *kern, const gcase *g, const ag_rea
         }
         if (r < 5) {
             agi_gemm_bias_with(kern, g->ta, g->tb, 1, g->m, g->n, g->k, g->alpha, g->A, g->lda, 0,
-                               g->B, g->ldb, 0, bias, 0, rows, C[r], g->ldc, 0);
+                               g->B, g->ldb, 0, bias, 0, kind, C[r], g->ldc, 0);
         } else {
             memcpy(C3, C[r], sizeof(ag_real) * len);
             agi_gemm_bias_with(kern, g->ta, g->tb, BATCH, g->m, g->n, g->k, g->alpha, g->A, g->lda,
-                               0, B3, g->ldb, blen, bias, 0, rows, C3, g->ldc, len);
+                               0, B3, g->ldb, blen, bias, 0, kind, C3, g->ldc, len);
             for (int t = 1; t < BATCH; t++)
                 cr_assert(memcmp(C3, C3 + t * len, sizeof(ag_real) * len) == 0,
-                          "%s bias_rows=%d: A-shared batch, product %d differs", name, rows, t);
+                          "%s bias kind %d: A-shared batch, product %d differs", name, kind, t);
             memcpy(C[r], C3, sizeof(ag_real) * len);
             agi_gemm_bias_with(kern, g->ta, g->tb, BATCH, g->m, g->n, g->k, g->alpha, A3, g->lda,
-                               alen, B3, g->ldb, blen, bias, 0, rows, C3, g->ldc, len);
+                               alen, B3, g->ldb, blen, bias, 0, kind, C3, g->ldc, len);
             for (int t = 0; t < BATCH; t++)
                 cr_assert(memcmp(C[r], C3 + t * len, sizeof(ag_real) * len) == 0,
-                          "%s bias_rows=%d: batch, product %d differs", name, rows, t);
+                          "%s bias kind %d: batch, product %d differs", name, kind, t);
         }
         ag_set_allocator(NULL, NULL);
         case_compare(g, C[r], name);
         cr_assert(memcmp(C[0], C[r], sizeof(ag_real) * len) == 0,
-                  "%s bias_rows=%d %zux%zux%zu: run %d differs from 1 thread", name, rows, g->m,
+                  "%s bias kind %d %zux%zux%zu: run %d differs from 1 thread", name, kind, g->m,
                   g->n, g->k, r);
     }
     agi_gemm_set_shared_max((size_t)-1);
@@ -677,19 +678,22 @@ Test(gemm, bias_every_path)
     size_t nv = agi_gemm_variants(v, 7);
     v[nv++] = NULL;
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
-        for (int rows = 0; rows < 2; rows++)
+        for (int kind = AGI_BIAS_COLS; kind <= AGI_BIAS_FULL; kind++)
             for (size_t i = 0; i < nv; i++) {
                 gcase g;
                 case_operands(&g, shapes[s].ta, shapes[s].tb, shapes[s].m, shapes[s].n,
                               shapes[s].k, 3, (ag_real)0.75, 1, 40 + (unsigned)s);
-                size_t nb = rows ? g.m : g.n;
+                size_t nb = kind == AGI_BIAS_COLS ? g.n : kind == AGI_BIAS_ROWS ? g.m : g.m * g.n;
                 ag_real *bias = malloc(sizeof(ag_real) * nb);
                 cr_assert(bias);
                 fill_uniform(bias, nb, -4, 4, 50 + (unsigned)s);
                 for (size_t r = 0; r < g.m; r++)
-                    for (size_t j = 0; j < g.n; j++) g.C0[r * g.ldc + j] = bias[rows ? r : j];
+                    for (size_t j = 0; j < g.n; j++)
+                        g.C0[r * g.ldc + j] = bias[kind == AGI_BIAS_COLS   ? j
+                                                   : kind == AGI_BIAS_ROWS ? r
+                                                                           : r * g.n + j];
                 case_oracle(&g);
-                bias_check(v[i], &g, bias, rows);
+                bias_check(v[i], &g, bias, kind);
                 free(bias);
                 case_free(&g);
             }

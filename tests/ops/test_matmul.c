@@ -125,6 +125,12 @@ Test(matmul_add, gradcheck_and_value)
     TA = 0, TB = 0, check_add(AG_SHAPE(3, 4), AG_SHAPE(2, 4, 5), AG_SHAPE(2, 3, 1));
     TA = 1, TB = 1, check_add(AG_SHAPE(2, 2, 4, 3), AG_SHAPE(2, 2, 5, 4), AG_SHAPE(2, 2, 1, 5));
     TA = 0, TB = 0, check_add(AG_SHAPE(2, 2, 3, 4), AG_SHAPE(2, 2, 4, 5), AG_SHAPE(2, 1, 1, 5));
+    /* a whole matrix: one for each product (a recurrent step's input
+     * projection, gate by gate), folded into one, and one for all */
+    TA = 0, TB = 1, check_add(AG_SHAPE(3, 4), AG_SHAPE(2, 5, 4), AG_SHAPE(2, 3, 5));
+    TA = 0, TB = 0, check_add(AG_SHAPE(2, 3, 4), AG_SHAPE(2, 4, 5), AG_SHAPE(2, 3, 5));
+    TA = 0, TB = 0, check_add(AG_SHAPE(2, 3, 4), AG_SHAPE(4, 5), AG_SHAPE(2, 3, 5));
+    TA = 0, TB = 0, check_add(AG_SHAPE(3, 4), AG_SHAPE(2, 4, 5), AG_SHAPE(3, 5));
 }
 
 /* A dense layer's shape, by hand: [[1,2],[3,4]] [[1,0],[0,1],[1,1]]^T + [10,20,30]. */
