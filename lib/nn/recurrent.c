@@ -167,10 +167,10 @@ static void step(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *
 {
     ag_tensor *w = by_gate(t, r, p->w_hh);
     /* xp + h W_hhᵀ, [G, B, H]. The LSTM's product starts from xp (one op:
-     * W-LSTM 130 -> 138 steps/s). An Elman layer's single gate is one
-     * product of few rows, which takes the GEMM's lanes kernel, and that
-     * starts from a whole matrix by a transposed scalar load: W-RNN went
-     * 747 -> 713, so it adds xp after. */
+     * W-LSTM 130 -> 136 steps/s), and so do the GRU's for r and z. An Elman
+     * layer's single gate is one product of few rows, which takes the
+     * GEMM's lanes kernel, and that starts from a whole matrix by a
+     * transposed scalar load: W-RNN went 747 -> 713, so it adds xp after. */
     switch (r->mode) {
     case AG_RNN_TANH:
         s->h = gate(t, ag_tanh(t, ag_add(t, xp, ag_matmul_t(t, s->h, w, 0, 1))), 0);
@@ -190,13 +190,15 @@ static void step(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *
         break;
     }
     case AG_RNN_GRU: {
-        /* b_hr and b_hz are in xp already; b_hn is added to W_hn h alone,
-         * so h W_hhᵀ is kept apart */
-        ag_tensor *hw = ag_matmul_t(t, s->h, w, 0, 1);
-        ag_tensor *sg = ag_sigmoid(t, ag_add(t, xp, hw)); /* r, z (n's share unused) */
-        ag_tensor *rg = gate(t, sg, 0), *zg = gate(t, sg, 1);
+        /* b_hr and b_hz are in xp already; b_hn is added to W_hn h alone:
+         * r and z from one product that starts from xp's first two gates,
+         * W_hn h + b_hn from another (views of the blocks, no copies) */
         size_t H = r->hidden_size;
-        ag_tensor *hn = ag_add(t, gate(t, hw, 2), ag_slice(t, p->b_hh, 0, 2 * H, H));
+        ag_tensor *sg = ag_sigmoid(t, ag_matmul_add(t, s->h, ag_slice(t, w, 0, 0, 2),
+                                                    ag_slice(t, xp, 0, 0, 2), 0, 1));
+        ag_tensor *rg = gate(t, sg, 0), *zg = gate(t, sg, 1);
+        ag_tensor *hn =
+            ag_matmul_add(t, s->h, gate(t, w, 2), ag_slice(t, p->b_hh, 0, 2 * H, H), 0, 1);
         ag_tensor *n = ag_tanh(t, ag_add(t, gate(t, xp, 2), ag_mul(t, rg, hn)));
         /* h' = (1 - z) n + z h = n + z (h - n) */
         s->h = ag_add(t, n, ag_mul(t, zg, ag_sub(t, s->h, n)));
