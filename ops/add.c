@@ -18,7 +18,7 @@ static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *
 }
 
 /* Input ib is a bias of the other (its shape is the last dim of y's, or
- * ones then that) whose gradient is wanted: handled by bias_groups.
+ * ones then that) whose gradient is wanted: handled by agi_bias_grad.
  * Returns 0 if it is not. */
 static int bias_vjp(ag_opctx *c, ag_view gy, int ib)
 {

@@ -532,13 +532,8 @@ static void bias_groups(void *ctx, size_t lo, size_t hi)
                 for (size_t j = 0; j < nj; j++) p[j] = g[j];
             else
                 for (size_t j = 0; j < nj; j++) p[j] += g[j];
-            if (a->gx) {
-                ag_real *x = a->gx + r * a->cols + a->j0;
-                if (a->store)
-                    for (size_t j = 0; j < nj; j++) x[j] = g[j];
-                else
-                    for (size_t j = 0; j < nj; j++) x[j] += g[j];
-            }
+            if (a->gx)
+                AGI_GRAD_LOOP(nj, a->gx + r * a->cols + a->j0, a->store, g[i]);
         }
     }
 }
@@ -546,8 +541,11 @@ static void bias_groups(void *ctx, size_t lo, size_t hi)
 void agi_bias_grad(const ag_real *gy, size_t rows, size_t cols, ag_real *gb, int gb_first,
                    ag_real *gx, int gx_store)
 {
-    if (rows == 0 || cols == 0)
+    if (rows == 0 || cols == 0) {
+        if (gb_first) /* the first writer writes every element */
+            memset(gb, 0, cols * sizeof *gb);
         return;
+    }
     bias_args a = {.gy = gy, .gx = gx, .store = gx_store, .rows = rows, .cols = cols};
     size_t groups = (rows * cols + AGI_ELEM_SPAN - 1) / AGI_ELEM_SPAN;
     groups = groups < BIAS_GROUPS ? groups : BIAS_GROUPS;

@@ -390,12 +390,11 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     for (size_t jc = j0; jc < j1; jc += ncb) {
         size_t nc = j1 - jc < ncb ? j1 - jc : ncb;
         for (size_t t = 0; t < g->batch; t++) {
-            const ag_real *A = g->A + t * g->sa, *B = g->B + t * g->sb;
+            const ag_real *A = g->A + t * g->sa, *B = g->B + t * g->sb, *bias = product_bias(g, t);
             ag_real *C = g->C + t * g->sc;
+            ag_real beta0 = product_beta(g, t);
             for (size_t pc = 0; pc < g->k; pc += g->kc) {
                 size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
-                ag_real beta0 = product_beta(g, t);
-                const ag_real *bias = product_bias(g, t);
                 /* whole panels before jp read in place, the rest packed */
                 size_t jp = g->b_direct ? jc + nc / NR * NR : jc;
                 if (jp < jc + nc)
