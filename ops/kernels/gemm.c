@@ -18,9 +18,9 @@
  * Packing reads op(A), op(B) through their strides, so every transpose
  * combination costs the same and none is materialised; it zero-pads partial
  * panels, and the micro-kernel masks its stores, so edge tiles take the fast
- * path. Where op(B)'s rows are contiguous, and op(A) has few rows or B's
- * rows start on cache lines, B's whole panels are not packed at all: the
- * micro-kernel reads them in place (see DIRECT_B_MAX_M). The k blocking
+ * path. Where op(B)'s rows are contiguous, op(A) has few rows and B's
+ * rows are not a multiple of 4 KiB apart, B's whole panels are not packed
+ * at all: the micro-kernel reads them in place (see DIRECT_B_MAX_M). The k blocking
  * depends only on k and the kernel, and threads split only whole MR or NR
  * tiles of C, so each element of C sees the same operations for any thread
  * count. */
@@ -507,17 +507,20 @@ static void ref_task(void *ctx, size_t lo, size_t hi)
 /* Where op(B)'s rows are contiguous (tb = 0), the micro-kernel can read a
  * panel of it in place, NR values from each of kc rows ldb apart, instead
  * of from a packed copy; the values and their order are the same, so are
- * the results. Reading in place saves the pass that packing makes over B,
- * and its panel sits in a few sets of L1 instead of sweeping all of it
- * (the micro-panel of A stays). It needs rows that start on a cache line:
- * otherwise each row's NR values span one line more, and past DIRECT_B_MAX_M
- * rows of A (many reuses of each packed panel) packing wins. One thread,
- * avx512, float, GFLOP/s packed -> in place, with B from malloc (rows 16
- * bytes off a line): 32x512x128 95.8 -> 110.0, 64x256x784 100.2 -> 109.0,
- * 64x1024x1024 84.5 -> 101.1, 256^3 103.6 -> 107.7, 512^3 104.2 -> 107.9,
- * 1024x512x1024 100.6 -> 98.8, 1024^3 99.2 -> 94.6; with B 64-byte
- * aligned, 1024^3 101.6-102.7 -> 104.3-106.4 and 2048^3 102.0-102.5 ->
- * 102.8-103.9. */
+ * the results. Reading in place saves the pass that packing makes over B.
+ * It pays only while op(A) has few rows (past DIRECT_B_MAX_M rows, the
+ * many reuses of each packed panel win) and while B's rows are not a
+ * multiple of 4 KiB apart: then the kc rows of a panel fall into the same
+ * few sets of L1 and L2 and evict each other. One thread, avx512, float,
+ * GFLOP/s, packed -> in place, on a Zen 5 (EPYC, 512-bit FMA): 32x512x128
+ * 198.6-205.3 -> 249.1-249.2, 64x256x784 208.0-208.9 -> 241.6-242.4,
+ * 256^3 235.5-238.3 -> 245.3-248.0, 64x1000x1000 200.7-207.5 ->
+ * 232.0-236.9, 64x1536x1536 122.5-131.9 -> 218.0-221.0; but with rows 4
+ * KiB apart 512x1024x1024 204.8-211.2 -> 161.4-161.9, 64x1024x1024
+ * 198.2-210.0 -> 176.0-176.8, 128x2048x512 182.0-210.3 -> 168.6-173.7;
+ * with more rows, 1536^3 236.4-238.7 -> 213.3-214.7 (B's rows 64-byte
+ * aligned). On a Zen 4 (256-bit FMA units) the two paths were within a
+ * few percent of each other at these sizes, the aliased ones included. */
 #define DIRECT_B_MAX_M 512
 
 /* A product with op(B) read in place and at most this many rows is split
@@ -551,9 +554,7 @@ static void plan(gemm_args *g, const agi_gemm_kernel *kern)
     g->kc = g->kc < g->k ? g->kc : g->k;
     g->pa = (g->m + kern->mr - 1) / kern->mr;
     g->pb = (g->n + kern->nr - 1) / kern->nr;
-    size_t line = 64 / sizeof(ag_real);
-    int aligned = (uintptr_t)g->B % 64 == 0 && g->ldb % line == 0 && g->sb % line == 0;
-    g->b_direct = !g->tb && (g->m <= DIRECT_B_MAX_M || aligned);
+    g->b_direct = !g->tb && g->m <= DIRECT_B_MAX_M && g->ldb * sizeof(ag_real) % 4096 != 0;
 }
 
 /* A product with both operands stored along k (ta = 0, tb = 1) and at most

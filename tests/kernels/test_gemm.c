@@ -171,25 +171,19 @@ Test(gemm, large_all_transposes)
     }
 }
 
-/* Over 512 rows op(B) is read in place only where its rows start on cache
- * lines, and packed otherwise (below 512 rows whole panels are always read
- * in place): both ways against the reference, with a partial last panel
- * (n = 70) and two k blocks. */
-Test(gemm, tall_products_aligned_or_not)
+/* op(B) is read in place only with at most 512 rows of C and rows of B
+ * not a multiple of 4 KiB apart, and packed otherwise: each way against the
+ * reference, with a partial last panel (n = 70) and two k blocks. Cases:
+ * 530 rows (packed), 100 rows with 4 KiB rows (packed), 100 rows with rows
+ * of n + 1 values (in place). */
+Test(gemm, tall_or_aliased_products_pack_b)
 {
-    for (int t = 0; t < 4; t++) {
-        int ta = t & 1, aligned = t >> 1;
+    size_t alias_pad = 4096 / sizeof(ag_real) - 70; /* ldb = 4 KiB */
+    for (int t = 0; t < 6; t++) {
+        int ta = t & 1, kind = t >> 1;
         gcase g;
-        case_init(&g, ta, 0, 530, 70, 300, aligned ? 10 : 1, (ag_real)0.5, (ag_real)-1.25,
-                  60 + (unsigned)t);
-        if (aligned) { /* ldb = 80: every row on a line boundary */
-            size_t bytes = (g.k * g.ldb * sizeof(ag_real) + 63) / 64 * 64;
-            ag_real *b = aligned_alloc(64, bytes);
-            cr_assert(b);
-            memcpy(b, g.B, g.k * g.ldb * sizeof(ag_real));
-            free(g.B);
-            g.B = b;
-        }
+        case_init(&g, ta, 0, kind == 0 ? 530 : 100, 70, 300, kind == 1 ? alias_pad : 1,
+                  (ag_real)0.5, (ag_real)-1.25, 60 + (unsigned)t);
         check_all_variants(&g);
         case_free(&g);
     }
