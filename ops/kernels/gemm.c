@@ -37,8 +37,15 @@
 #include "kernels.h"
 
 /* Work is handed to other threads only in pieces of at least this many
- * flops (or elements packed): a parallel region costs some microseconds. */
-#define MIN_FLOPS_PER_CHUNK 1.5e6
+ * flops (or elements packed): a parallel region costs 0.2-1 us (0.8 us is
+ * 0.2 MFLOP on a Zen 5 core). 2 threads, steps/s, pieces of 1.5, 0.8,
+ * 0.4, 0.2 and 0.1 MFLOP: W-RNN 1482 / 1538 / 1850 / 1889 / - before the
+ * pool spun without yielding first, then - / 1461 / 1960 / 2013 / 2022;
+ * W-GRU 356 / 442 / 486 / 442 / -, then - / 372 / 486 / 499 / 459; W-LSTM
+ * about equal from 1.5 to 0.2 (368 at 0.1); W-MLP and W-CNN equal. (Runs
+ * where the host slowed the second vCPU lost more with smaller pieces:
+ * W-RNN 1434 at 1.5, 834-900 at 0.4-0.1.) */
+#define MIN_FLOPS_PER_CHUNK 0.2e6
 #define MIN_PACK_PER_CHUNK 32768.0
 /* Largest packed copy of both operands made for the shared path. */
 #define PACK_SHARED_MAX ((size_t)16 << 20)
