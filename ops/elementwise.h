@@ -41,12 +41,15 @@ typedef void (*agi_bin_fwd)(size_t n, const ag_real *a, const ag_real *b, ag_rea
  * least AGI_ELEM_SPAN elements. Each element is computed alone, so the
  * result does not depend on the split; short arrays stay on this thread.
  * With first (from ag_in_grad_first), gx holds garbage and the kernel
- * stores. 8192 floats take about 0.7 us for a ReLU: split at 2 threads,
+ * stores. 8192 floats took about 0.7 us for a ReLU: split at 2 threads,
  * each thread writes the half of a [64, 256] activation it will read again
  * (2-vCPU Zen 4, 2 threads, paired runs: W-MLP 2167-2225 -> 2281-2306
  * steps/s with the pool's per-thread blocks, W-LSTM 164-171 -> 178-185;
- * the spans were 32768 before). */
-#define AGI_ELEM_SPAN 8192
+ * the spans were 32768 before). Once the pool's regions cost 0.2-0.4 us,
+ * 2048 (Zen 5, 2 threads, two rounds of `bench_models --threads 2`,
+ * steps/s, spans of 8192 -> 2048): W-GRU 460 -> 515-523, W-LSTM 382 ->
+ * 413-419, W-RNN 1978 -> 2024-2063, W-MLP and W-CNN equal. */
+#define AGI_ELEM_SPAN 2048
 void agi_map(size_t n, agi_bin_fwd k, const ag_real *a, const ag_real *b, ag_real *y);
 void agi_map_grad(size_t n, agi_bin_grad g, const ag_real *gy, const ag_real *a,
                   const ag_real *b, ag_real *gx, int first);
