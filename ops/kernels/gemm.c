@@ -46,9 +46,21 @@
  * where the host slowed the second vCPU lost more with smaller pieces:
  * W-RNN 1434 at 1.5, 834-900 at 0.4-0.1.) */
 #define MIN_FLOPS_PER_CHUNK 0.2e6
+/* The same for the shared path's compute phase, whose threads read panels
+ * another thread packed: those cross between the cores, which costs more
+ * than the region. 2 threads, GFLOP/s, pieces of 0.2 MFLOP -> 0.4: 64^3
+ * 72-73 -> 214-216 (no longer split); W-RNN's 32x128x128 products still
+ * split (pieces of 1.5 MFLOP: W-RNN 1687-1718 steps/s, 0.4: 2026-2069). */
+#define MIN_FLOPS_SHARED_CHUNK 0.4e6
 #define MIN_PACK_PER_CHUNK 32768.0
-/* Largest packed copy of both operands made for the shared path. */
-#define PACK_SHARED_MAX ((size_t)16 << 20)
+/* Largest packed copy of both operands made for the shared path. Beyond
+ * it each thread packs blocks of MC rows as it goes, which keeps the
+ * packed A it streams in L2: the shared path streams all of op(A)'s panels
+ * past each k x NC block of B. GFLOP/s with 16 MiB -> 4 MiB (Zen 5, avx512,
+ * float, two rounds): one thread 1024^3 212-217 -> 232-235, 768^3
+ * 221-230 -> 233-234; two threads 1024^3 361-363 -> 422-426, 768^3
+ * 385-389 -> 427-440; 512^3 and 640^3 (within 4 MiB) unchanged. */
+#define PACK_SHARED_MAX ((size_t)4 << 20)
 /* Smallest product that packs on the shared path (unless its operands fit
  * on the stack): below it, the packing is too small to split and one
  * thread packed everything while the others waited. 2 threads, GFLOP/s
@@ -672,11 +684,14 @@ static void gemm_one(const gemm_args *in)
             size_t per_unit = (kern->mr > kern->nr ? kern->mr : kern->nr) * k;
             size_t min_units = (size_t)(MIN_PACK_PER_CHUNK / (double)per_unit) + 1;
             agi_parallel_for(g.pa + g.pb - g.jb0, min_units, pack_task, &g);
-            agi_parallel_for(tiles, min_tiles, compute_task, &g);
+            size_t min_shared = (size_t)(MIN_FLOPS_SHARED_CHUNK / per_tile) + 1;
+            agi_parallel_for(tiles, min_shared, compute_task, &g);
             return;
         }
     }
-    agi_parallel_for(tiles, min_tiles, gemm_task, &g);
+    /* One piece per thread: each piece packs all of the other operand. */
+    size_t nt = (size_t)ag_get_threads(), per_thread = (tiles + nt - 1) / nt;
+    agi_parallel_for(tiles, min_tiles > per_thread ? min_tiles : per_thread, gemm_task, &g);
 }
 
 void agi_gemm_with(const agi_gemm_kernel *kern, int ta, int tb, size_t m, size_t n, size_t k,
