@@ -381,7 +381,10 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
      * size does not depend on which pieces this thread happened to take. */
     size_t mcw = round_up(g->m, MR), ncw = round_up(g->n, NR);
     size_t a_len = round_up(g->kc * (mcw < K->mc ? mcw : K->mc), 64 / sizeof(ag_real));
-    ag_real *ap = pack_buffer(a_len + g->kc * (ncw < K->nc ? ncw : K->nc));
+    /* (with B read in place, only a last partial panel is packed) */
+    size_t b_len = g->kc * (g->b_direct ? NR : ncw < K->nc ? ncw : K->nc);
+    _Alignas(64) ag_real small[2 * SMALL_LEN]; /* (small products stay on the stack) */
+    ag_real *ap = a_len + b_len <= 2 * SMALL_LEN ? small : pack_buffer(a_len + b_len);
     int emergency = 0;
     if (!ap) {
         if (g->kc * (MR + NR) + 64 > EMERGENCY_LEN) { /* a kernel with larger blocks */
@@ -664,12 +667,18 @@ static void gemm_one(const gemm_args *in)
      * the whole of the other operand), except where B is read in place and
      * A is short: there each thread packs its own rows of A, reads all of B
      * where it is, and the product needs no packing phase of its own (see
-     * ROWS_PRIVATE_MAX_M). */
+     * ROWS_PRIVATE_MAX_M). That holds for operands small enough for the
+     * stack too, unless one thread does it all: with the stack's shared
+     * packing, the other thread read panels packed on this core. 2 threads,
+     * two rounds, GFLOP/s stack -> rows private: 32x128x128 348-357 ->
+     * 389-395, 128x128x32 329-331 -> 360-372, 64^3 211 -> 332-346; steps/s
+     * W-RNN 2011-2017 -> 2121-2165, W-GRU 520-522 -> 534-542. */
+    size_t nt = (size_t)ag_get_threads();
     size_t a_len = round_up(g.pa * kern->mr * k, 64 / sizeof(ag_real)); /* keeps bp aligned */
     g.jb0 = g.b_direct ? g.n / kern->nr : 0;
     size_t len = a_len + (g.pb - g.jb0) * kern->nr * k;
     /* (operands that fit on the stack stay there) */
-    int rows_private = g.b_direct && m <= ROWS_PRIVATE_MAX_M && len > SMALL_LEN;
+    int rows_private = g.b_direct && m <= ROWS_PRIVATE_MAX_M && (len > SMALL_LEN || nt > 1);
     g.split_n = n >= m && !rows_private;
     size_t tiles = g.split_n ? g.pb : g.pa;
     double per_tile = flops / (double)tiles;
@@ -690,7 +699,7 @@ static void gemm_one(const gemm_args *in)
         }
     }
     /* One piece per thread: each piece packs all of the other operand. */
-    size_t nt = (size_t)ag_get_threads(), per_thread = (tiles + nt - 1) / nt;
+    size_t per_thread = (tiles + nt - 1) / nt;
     agi_parallel_for(tiles, min_tiles > per_thread ? min_tiles : per_thread, gemm_task, &g);
 }
 
