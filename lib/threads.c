@@ -199,8 +199,7 @@ static void *worker_main(void *arg)
         size_t c = atomic_load_explicit(&j->chunks, memory_order_relaxed);
         size_t blocks = atomic_load_explicit(&j->blocks, memory_order_relaxed);
         /* a worker beyond the job's blocks (the job asked for fewer) shares one */
-        if (blocks)
-            run_chunks(seen, fn, ctx, n, c, blocks, home % blocks);
+        run_chunks(seen, fn, ctx, n, c, blocks, home % blocks);
     }
     return NULL;
 }

@@ -3,9 +3,8 @@
  * VJP (C = A B in terms of op(A), op(B)):
  *   G_op(A) = G op(B)^T     G_op(B) = op(A)^T G     G_c = unbroadcast(G)
  * and for a stored transposed operand the transpose of those. */
-#include <string.h>
+#include "elementwise.h"
 #include "kernels/kernels.h"
-#include "util.h"
 
 typedef struct mm_attr {
     int ta, tb;
@@ -192,10 +191,7 @@ static void mm_vjp(ag_opctx *c)
         } else if (kind == AGI_BIAS_FULL && d.len == gy.len) { /* G_c = G, not summed */
             int first;
             ag_real *gc = ag_in_grad_first(c, 2, &first).x;
-            if (first)
-                memcpy(gc, gy.x, gy.len * sizeof *gc);
-            else
-                for (size_t i = 0; i < gy.len; i++) gc[i] += gy.x[i];
+            AGI_GRAD_LOOP(gy.len, gc, first, gy.x[i]);
         } else {
             ag_view gc = ag_in_grad(c, 2);
             ag_unbroadcast_add(gc.x, gc.shape, gc.ndim, gy.x, gy.shape, gy.ndim);
