@@ -44,7 +44,7 @@ int agi_bcast_shape(ag_opctx *c, size_t *out, int *nd)
     return 0;
 }
 
-#define MAXOPS 4
+#define MAXOPS 5
 
 void agi_bcast_loop(int nops, ag_real *const *base, const size_t *const *shapes, const int *ndims,
                     const size_t *oshape, int ond, agi_run_fn run, void *ud)
@@ -139,6 +139,22 @@ void agi_bcast_loop(int nops, ag_real *const *base, const size_t *const *shapes,
         if (d < 0)
             return;
     }
+}
+
+void agi_bcast_vjp(ag_opctx *c, int i, agi_run_fn run, void *ud)
+{
+    ag_view g = ag_in_grad(c, i), gy = ag_out_grad(c), in[MAXOPS - 2];
+    int n = ag_n_in(c);
+    ag_real *base[MAXOPS] = {g.x, gy.x};
+    const size_t *sh[MAXOPS] = {g.shape, gy.shape};
+    int nd[MAXOPS] = {g.ndim, gy.ndim};
+    for (int k = 0; k < n; k++) {
+        in[k] = ag_in(c, k);
+        base[k + 2] = in[k].x;
+        sh[k + 2] = in[k].shape;
+        nd[k + 2] = in[k].ndim;
+    }
+    agi_bcast_loop(n + 2, base, sh, nd, gy.shape, gy.ndim, run, ud);
 }
 
 /* Sum of n contiguous values in 16 interleaved partial sums (a fixed

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include "agrad.h"
 
-/* Broadcast loop over an output shape with up to 4 operands. Operand k has
+/* Broadcast loop over an output shape with up to 5 operands. Operand k has
  * shape shapes[k] (ndims[k] dims, aligned at the trailing dims, sizes 1 or
  * equal to the output's). Dims are coalesced where possible, then run(n, p,
  * s, ud) is called for each innermost run: n elements, operand k starting at
@@ -14,6 +14,13 @@
 typedef void (*agi_run_fn)(size_t n, ag_real *const *p, const size_t *s, void *ud);
 void agi_bcast_loop(int nops, ag_real *const *base, const size_t *const *shapes, const int *ndims,
                     const size_t *oshape, int ond, agi_run_fn run, void *ud);
+
+/* The VJP of a broadcasting elementwise op of at most 3 inputs, for input
+ * i (which must want a gradient): agi_bcast_loop over the output's shape
+ * with the operands {gradient of input i, gy, input 0, input 1, ...}, so
+ * that run accumulates into the gradient (stride 0 where input i is
+ * broadcast: the run sums in order). */
+void agi_bcast_vjp(ag_opctx *c, int i, agi_run_fn run, void *ud);
 
 /* Normalise axis (negative counts from the end); -1 if out of range. */
 int agi_axis(int axis, int ndim);

@@ -51,16 +51,10 @@ static void where_vjp_run(size_t n, ag_real *const *p, const size_t *s, void *ud
 
 static void where_vjp(ag_opctx *c)
 {
-    ag_view gy = ag_out_grad(c), k = ag_in(c, 0);
     for (int i = 1; i <= 2; i++) {
-        if (!ag_wants_grad(c, i))
-            continue;
-        ag_view g = ag_in_grad(c, i);
         int pick = i == 1;
-        ag_real *base[3] = {g.x, gy.x, k.x};
-        const size_t *sh[3] = {g.shape, gy.shape, k.shape};
-        int nd[3] = {g.ndim, gy.ndim, k.ndim};
-        agi_bcast_loop(3, base, sh, nd, gy.shape, gy.ndim, where_vjp_run, &pick);
+        if (ag_wants_grad(c, i))
+            agi_bcast_vjp(c, i, where_vjp_run, &pick);
     }
 }
 

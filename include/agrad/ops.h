@@ -74,6 +74,13 @@ AG_API ag_tensor *ag_mul(ag_tape *t, ag_tensor *a, ag_tensor *b);
 AG_API ag_tensor *ag_div(ag_tape *t, ag_tensor *a, ag_tensor *b);
 /** @brief y = max(a, b); where a == b the gradient is split in halves. @return A tensor owned by @p t. */
 AG_API ag_tensor *ag_maximum(ag_tape *t, ag_tensor *a, ag_tensor *b);
+/**
+ * @brief  y = a + w (b - a): linear interpolation from @p a (w = 0) to @p b
+ *         (w = 1), all three broadcast together (PyTorch's lerp). One node
+ *         where ag_sub(), ag_mul() and ag_add() would record three.
+ * @return A tensor of the broadcast shape, owned by @p t.
+ */
+AG_API ag_tensor *ag_lerp(ag_tape *t, ag_tensor *a, ag_tensor *b, ag_tensor *w);
 /** @} */
 
 /** @name Reductions
@@ -299,6 +306,7 @@ AG_API extern const ag_op_def ag_op_affine;     /*!< ag_affine(), scalar forms; 
 AG_API extern const ag_op_def ag_op_sub;        /*!< ag_sub() */
 AG_API extern const ag_op_def ag_op_div;        /*!< ag_div() */
 AG_API extern const ag_op_def ag_op_maximum;    /*!< ag_maximum() */
+AG_API extern const ag_op_def ag_op_lerp;       /*!< ag_lerp() */
 /** @} */
 
 /* reductions, movement, masks */

@@ -200,8 +200,8 @@ static void step(ag_tape *t, const ag_rnn *r, const ag_rnn_layer *p, ag_tensor *
         ag_tensor *hn =
             ag_matmul_add(t, s->h, gate(t, w, 2), ag_slice(t, p->b_hh, 0, 2 * H, H), 0, 1);
         ag_tensor *n = ag_tanh(t, ag_add(t, gate(t, xp, 2), ag_mul(t, rg, hn)));
-        /* h' = (1 - z) n + z h = n + z (h - n) */
-        s->h = ag_add(t, n, ag_mul(t, zg, ag_sub(t, s->h, n)));
+        /* h' = (1 - z) n + z h = n + z (h - n), one node */
+        s->h = ag_lerp(t, n, s->h, zg);
         break;
     }
     }

@@ -120,6 +120,7 @@ CALL(c_gather, ag_gather(t, a[0], 1, idx2, 2))
 CALL(c_scatter, ag_scatter_add(t, a[0], 0, idx2, 3))
 CALL(c_stopgrad, ag_stop_gradient(t, a[0]))
 CALL(c_where, ag_where(t, a[0], a[1], a[2]))
+CALL(c_lerp, ag_lerp(t, a[0], a[1], a[2]))
 CALL(c_unfold, ag_unfold(t, a[0], &win2))
 CALL(c_fold, ag_fold(t, a[0], 3, 3, &win2))
 CALL(c_linear, ag_linear(t, a[0], a[1], a[2]))
@@ -186,6 +187,7 @@ static const gen_entry generic[] = {
     {"ag_scatter_add", c_scatter, 1, {X23}, 0},
     {"ag_stop_gradient", c_stopgrad, 1, {X23}, 0},
     {"ag_where", c_where, 3, {X23, X23, S(3)}, 0},
+    {"ag_lerp", c_lerp, 3, {X23, S(3), X23}, 0},
     {"ag_unfold", c_unfold, 1, {S(1, 2, 3, 3)}, 0},
     {"ag_fold", c_fold, 1, {S(1, 8, 4)}, 0},
     {"ag_linear", c_linear, 3, {X23, S(4, 3), S(4)}, 2},
@@ -313,6 +315,7 @@ SPEC(s_mul_bcast, ag_mul(t, T(3, 2, 1), T(2, 2, 4)))
 SPEC(s_div_bcast, ag_div(t, T(5), T(4)))
 SPEC(s_max_bcast, ag_maximum(t, T(2, 3), T(3, 2)))
 SPEC(s_where_bcast, ag_where(t, T(2, 3), T(2, 3), T(2)))
+SPEC(s_lerp_bcast, ag_lerp(t, T(2, 3), T(3), T(2, 1, 2)))
 /* reductions */
 SPEC(s_sum_axis, ag_sum(t, T(2, 3), (const int[]){2}, 1, 0))
 SPEC(s_sum_negaxis, ag_sum(t, T(2, 3), (const int[]){-3}, 1, 0))
@@ -457,6 +460,7 @@ static const spec_entry specific[] = {
     {"div broadcast", E, {"ag_div", "[5]", "[4]"}, s_div_bcast},
     {"maximum broadcast", E, {"ag_maximum", "[2,3]", "[3,2]"}, s_max_bcast},
     {"where broadcast", E, {"ag_where", "[2,3]", "[2]"}, s_where_bcast},
+    {"lerp broadcast", E, {"ag_lerp", "[2,3]", "[2,1,2]"}, s_lerp_bcast},
     {"sum axis 2", E, {"ag_sum", "axis 2", "[2,3]"}, s_sum_axis},
     {"sum axis -3", E, {"ag_sum", "-3", "[2,3]"}, s_sum_negaxis},
     {"sum duplicate axis", E, {"ag_sum", "twice"}, s_sum_dup},
@@ -658,6 +662,7 @@ SPEC(z_gather, ag_gather(t, P(2, 3), 1, NULL, 0))
 SPEC(z_gather_from_empty, ag_gather(t, P(0, 3), 1, idx2, 2))
 SPEC(z_scatter, ag_scatter_add(t, P(0, 3), 0, NULL, 4))
 SPEC(z_where, ag_where(t, P(0, 3), P(0, 3), P(3)))
+SPEC(z_lerp, ag_lerp(t, P(0, 3), P(3), P(1)))
 SPEC(z_bern, ag_mul(t, P(0, 2), ag_bernoulli(t, AG_SHAPE(0, 2), (ag_real)0.5, 2)))
 SPEC(z_unfold, ag_unfold(t, P(0, 1, 3, 3), &win2))
 SPEC(z_unfold_c0, ag_unfold(t, P(1, 0, 3, 3), &win2))
@@ -707,6 +712,7 @@ static const zero_entry zeros[] = {
     {"ag_gather", 0, S(0, 2), z_gather_from_empty},
     {"ag_scatter_add", 0, S(4, 3), z_scatter},
     {"ag_where", 0, S(0, 3), z_where},
+    {"ag_lerp", 0, S(0, 3), z_lerp},
     {"ag_mul", 0, S(0, 2), z_bern},
     {"ag_unfold", 0, S(0, 4, 4), z_unfold},
     {"ag_unfold", 0, S(1, 0, 4), z_unfold_c0},
