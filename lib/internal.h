@@ -135,6 +135,20 @@ uint64_t agi_now_ns(void);
 void *agi_alloc(size_t n);
 void agi_free(void *p, size_t n);
 
+/* Before the definition of a hot elementwise loop (the kernels of the
+ * elementwise ops, bias sums, optimizer updates): the compiler builds it
+ * for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and the baseline, and the
+ * loader picks one by CPU, where meson found the toolchain able
+ * (AGI_HAVE_CLONES). Unlike the GEMM and vector-math kernels, these copies
+ * are not chosen by AGRAD_KERNEL: they do the same IEEE operations per
+ * element (C11 mode does not contract a * b + c into an FMA, and no loop so
+ * marked reorders a sum), so every copy gives the same bits. */
+#if AGI_HAVE_CLONES
+#define AGI_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define AGI_CLONES
+#endif
+
 /* Every error passes through here (a place for a breakpoint). t may be NULL:
  * the message then goes to the thread's ag_last_errmsg(). Returns code. */
 int agi_fail(ag_tape *t, int code, const char *fmt, ...)

@@ -3,6 +3,7 @@
 #define AGRAD_OPS_ELEMENTWISE_H
 
 #include <math.h>
+#include "internal.h"
 #include "util.h"
 
 /* libm in the build's precision: float functions (sqrtf...) in the float

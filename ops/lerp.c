@@ -31,7 +31,7 @@ typedef struct lerp_job {
     int store[3];    /* ... stored on their first write */
 } lerp_job;
 
-static void fwd_span(void *ctx, size_t lo, size_t hi)
+AGI_CLONES static void fwd_span(void *ctx, size_t lo, size_t hi)
 {
     const lerp_job *j = ctx;
     const ag_real *a = j->a + lo, *b = j->b + lo, *w = j->w + lo;
@@ -39,7 +39,7 @@ static void fwd_span(void *ctx, size_t lo, size_t hi)
     for (size_t i = 0; i < hi - lo; i++) y[i] = a[i] + w[i] * (b[i] - a[i]);
 }
 
-static void vjp_span(void *ctx, size_t lo, size_t hi)
+AGI_CLONES static void vjp_span(void *ctx, size_t lo, size_t hi)
 {
     const lerp_job *j = ctx;
     const ag_real *a = j->a + lo, *b = j->b + lo, *w = j->w + lo, *gy = j->gy + lo;

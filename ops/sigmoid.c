@@ -4,7 +4,7 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
-static void sigmoid_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+AGI_CLONES static void sigmoid_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
                       ag_real *gx, int store)
 {
     (void)unused;
