@@ -616,6 +616,28 @@ static void lanes_pack(const gemm_args *g, size_t p0, size_t p1, ag_real *ap)
     }
 }
 
+/* Columns [j0, j1) of C's row panels [p0, p1) with the lanes kernel, from
+ * those panels of op(A) packed at ap. */
+static void lanes_tiles(const gemm_args *g, const ag_real *ap, size_t p0, size_t p1, size_t j0,
+                        size_t j1)
+{
+    const agi_gemm_kernel *K = g->kern;
+    size_t LWd = K->lw, LN = K->ln;
+    for (size_t j = j0; j < j1; j += LN) {
+        size_t nr = j1 - j < LN ? j1 - j : LN;
+        for (size_t ip = p0; ip < p1; ip++) {
+            size_t i = ip * LWd, mr = g->m - i < LWd ? g->m - i : LWd;
+            /* a bias along columns goes to the kernel, which starts its
+             * tile from it; others are set in C */
+            const ag_real *bias = g->bias && g->bias_kind == AGI_BIAS_COLS ? g->bias + j : NULL;
+            ag_real beta =
+                bias ? g->beta : start_block(g, g->bias, g->C, i, i + mr, j, j + nr, g->beta);
+            K->lanes(g->k, g->kc, ap + (ip - p0) * LWd * g->k, g->B + j * g->ldb, g->ldb,
+                     g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta, bias);
+        }
+    }
+}
+
 static void lanes_pack_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
@@ -636,19 +658,32 @@ static void lanes_task(void *ctx, size_t lo, size_t hi)
     }
     if (!g->ap)
         lanes_pack(g, 0, panels, ap);
-    for (size_t j = j0; j < j1; j += LN) {
-        size_t nr = j1 - j < LN ? j1 - j : LN;
-        for (size_t ip = 0; ip < panels; ip++) {
-            size_t i = ip * LWd, mr = g->m - i < LWd ? g->m - i : LWd;
-            /* a bias along columns goes to the kernel, which starts its
-             * tile from it; others are set in C */
-            const ag_real *bias = g->bias && g->bias_kind == AGI_BIAS_COLS ? g->bias + j : NULL;
-            ag_real beta =
-                bias ? g->beta : start_block(g, g->bias, g->C, i, i + mr, j, j + nr, g->beta);
-            K->lanes(g->k, g->kc, ap + ip * LWd * g->k, g->B + j * g->ldb, g->ldb,
-                     g->C + i * g->ldc + j, g->ldc, mr, nr, g->alpha, beta, bias);
-        }
+    lanes_tiles(g, ap, 0, panels, j0, j1);
+}
+
+/* Panels [lo, hi) of op(A)'s rows with the lanes kernel, all columns of C:
+ * the split of a product whose op(A) is small (below LANES_SHARE_MIN) when
+ * each thread gets a panel of its own. Each thread packs only its panels
+ * and reads all of B. Two threads, W-MLP's products, us (scratch program,
+ * median of 5, three rounds alternating with the split by columns):
+ * 64x128x256 11.8-12.0 -> 10.3-10.4, 64x10x128 1.51-1.52 -> 0.96; W-MLP
+ * 5607-5636 -> 5696-5756 steps/s (four runs alternating, one other in a
+ * slowed state). Each tile gets the same call as in the split by columns,
+ * so the same bits. */
+static void lanes_rows_task(void *ctx, size_t lo, size_t hi)
+{
+    const gemm_args *g = ctx;
+    const agi_gemm_kernel *K = g->kern;
+    size_t LWd = K->lw, len = (hi - lo) * LWd * g->k;
+    _Alignas(64) ag_real small[SMALL_LEN];
+    ag_real *ap = len <= SMALL_LEN ? small : pack_buffer(len);
+    if (!ap) {
+        size_t i1 = hi * LWd < g->m ? hi * LWd : g->m;
+        gemm_block(g, lo * LWd, i1, 0, g->n);
+        return;
     }
+    lanes_pack(g, lo, hi, ap - lo * LWd * g->k);
+    lanes_tiles(g, ap, lo, hi, 0, g->n);
 }
 
 /* One product, g->batch = 1 (the fields from kern to C, and the bias). */
@@ -668,10 +703,11 @@ static void gemm_one(const gemm_args *in)
     plan(&g, kern);
     kern = g.kern;
     if (use_lanes(&g)) {
-        /* One piece per thread, split by columns of C: each thread packs
-         * all of op(A) (it is short; from LANES_SHARE_MIN elements the
-         * threads first pack it once between them) and reads its own rows
-         * of B, the rows
+        /* A small op(A) with a panel of rows for each thread is split by
+         * those panels (lanes_rows_task). Otherwise one piece per thread,
+         * split by columns of C: each thread packs all of op(A) (it is
+         * short; from LANES_SHARE_MIN elements the threads first pack it
+         * once between them) and reads its own rows of B, the rows
          * of the weight that the optimizer's update and the weight
          * gradient's product give the same thread (see optim). Split by
          * panels of rows instead, no row of op(A) would be packed twice
@@ -685,6 +721,10 @@ static void gemm_one(const gemm_args *in)
         size_t min_units = (size_t)(MIN_FLOPS_PER_CHUNK / per_unit) + 1;
         min_units = units / nt > min_units ? units / nt : min_units;
         size_t panels = (m + kern->lw - 1) / kern->lw, len = panels * kern->lw * k;
+        if (nt > 1 && panels >= nt && len < LANES_SHARE_MIN) {
+            agi_parallel_for(panels, 1, lanes_rows_task, &g);
+            return;
+        }
         if (nt > 1 && units >= 2 * min_units && len >= LANES_SHARE_MIN) {
             g.ap = pack_buffer(len);
             if (g.ap)

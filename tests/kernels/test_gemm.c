@@ -199,16 +199,17 @@ Test(gemm, k_zero_scales_c)
 }
 
 /* Same bits for 1, 2 and 3 threads, with splits over n and over m, and on
- * the path that packs per thread; the third (ta = 0, tb = 1, few rows)
- * takes the lanes kernel, its op(A) of 64 x 600 packed once over the
- * threads. */
+ * the path that packs per thread. The third and fifth (ta = 0, tb = 1, few
+ * rows) take the lanes kernel: op(A) of 64 x 600 packed once over the
+ * threads, and one of 64 x 100 split by panels of rows at 2 threads. */
 Test(gemm, deterministic_across_threads)
 {
-    static const size_t dims[][3] = {{256, 300, 200}, {600, 64, 300}, {64, 784, 600}};
+    static const size_t dims[][3] = {
+        {256, 300, 200}, {600, 64, 300}, {64, 784, 600}, {300, 40, 70}, {64, 130, 100}};
     const agi_gemm_kernel *v[8];
     size_t nv = agi_gemm_variants(v, 7);
     v[nv++] = NULL;
-    for (size_t d = 0; d < 3; d++)
+    for (size_t d = 0; d < 5; d++)
         for (size_t i = 0; i < nv; i++) {
             gcase g;
             case_operands(&g, (int)d & 1, 1, dims[d][0], dims[d][1], dims[d][2], 0, (ag_real)0.5,
