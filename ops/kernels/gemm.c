@@ -667,8 +667,8 @@ static void lanes_task(void *ctx, size_t lo, size_t hi)
  * and reads all of B. Two threads, W-MLP's products, us (scratch program,
  * median of 5, three rounds alternating with the split by columns):
  * 64x128x256 11.8-12.0 -> 10.3-10.4, 64x10x128 1.51-1.52 -> 0.96; W-MLP
- * 5607-5636 -> 5696-5756 steps/s (four runs alternating, one other in a
- * slowed state). Each tile gets the same call as in the split by columns,
+ * 5607-5636 -> 5696-5756 steps/s (three pairs alternating; a fourth had
+ * the host slow the second vCPU). Each tile gets the same call as in the split by columns,
  * so the same bits. */
 static void lanes_rows_task(void *ctx, size_t lo, size_t hi)
 {
