@@ -600,19 +600,15 @@ static int use_lanes(const gemm_args *g)
            g->m * g->k <= LANES_PACK_MAX;
 }
 
-/* Columns [lo*ln, hi*ln) of C with the lanes micro-kernel: all of op(A)
- * packed, all of k, then for each ln rows of B (read in place) each panel
- * of lw rows, the kernel taking k in the packed path's blocks. Without a
- * packing buffer, the packed path (which has its own way out): each
- * element gets the same operations either way. */
-/* Panels [p0, p1) of op(A) for the lanes kernel into ap (laid out whole). */
+/* Row panels [p0, p1) of op(A) for the lanes kernel, panel ip at
+ * ap + (ip - p0) lw k. */
 static void lanes_pack(const gemm_args *g, size_t p0, size_t p1, ag_real *ap)
 {
     const agi_gemm_kernel *K = g->kern;
     size_t LWd = K->lw;
     for (size_t ip = p0; ip < p1; ip++) {
         size_t i = ip * LWd, mr = g->m - i < LWd ? g->m - i : LWd;
-        K->pack_rows(g->A + i * g->lda, g->lda, mr, g->k, LWd, ap + ip * LWd * g->k);
+        K->pack_rows(g->A + i * g->lda, g->lda, mr, g->k, LWd, ap + (ip - p0) * LWd * g->k);
     }
 }
 
@@ -641,9 +637,15 @@ static void lanes_tiles(const gemm_args *g, const ag_real *ap, size_t p0, size_t
 static void lanes_pack_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
-    lanes_pack(g, lo, hi, g->ap);
+    lanes_pack(g, lo, hi, g->ap + lo * g->kern->lw * g->k);
 }
 
+/* Columns [lo*ln, hi*ln) of C with the lanes micro-kernel: all of op(A)
+ * packed (by this thread, or already in g->ap), all of k, then for each ln
+ * rows of B (read in place) each panel of lw rows, the kernel taking k in
+ * the packed path's blocks. Without a packing buffer, the packed path
+ * (which has its own way out): each element gets the same operations
+ * either way. */
 static void lanes_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
@@ -668,8 +670,11 @@ static void lanes_task(void *ctx, size_t lo, size_t hi)
  * median of 5, three rounds alternating with the split by columns):
  * 64x128x256 11.8-12.0 -> 10.3-10.4, 64x10x128 1.51-1.52 -> 0.96; W-MLP
  * 5607-5636 -> 5696-5756 steps/s (three pairs alternating; a fourth had
- * the host slow the second vCPU). Each tile gets the same call as in the split by columns,
- * so the same bits. */
+ * the host slow the second vCPU). Only when each panel is worth at least
+ * LANES_PANEL_MIN_FLOPS (the 64x10x128 product's panels are 0.08 MFLOP).
+ * Each tile gets the same call as in the split by columns, so the same
+ * bits. */
+#define LANES_PANEL_MIN_FLOPS 0.05e6
 static void lanes_rows_task(void *ctx, size_t lo, size_t hi)
 {
     const gemm_args *g = ctx;
@@ -682,7 +687,7 @@ static void lanes_rows_task(void *ctx, size_t lo, size_t hi)
         gemm_block(g, lo * LWd, i1, 0, g->n);
         return;
     }
-    lanes_pack(g, lo, hi, ap - lo * LWd * g->k);
+    lanes_pack(g, lo, hi, ap);
     lanes_tiles(g, ap, lo, hi, 0, g->n);
 }
 
@@ -721,7 +726,8 @@ static void gemm_one(const gemm_args *in)
         size_t min_units = (size_t)(MIN_FLOPS_PER_CHUNK / per_unit) + 1;
         min_units = units / nt > min_units ? units / nt : min_units;
         size_t panels = (m + kern->lw - 1) / kern->lw, len = panels * kern->lw * k;
-        if (nt > 1 && panels >= nt && len < LANES_SHARE_MIN) {
+        if (nt > 1 && panels >= nt && len < LANES_SHARE_MIN &&
+            flops >= LANES_PANEL_MIN_FLOPS * (double)panels) {
             agi_parallel_for(panels, 1, lanes_rows_task, &g);
             return;
         }
