@@ -1,12 +1,14 @@
 /* y = |x|     VJP: gx += gy * sign(x), with sign(0) = 0 (a subgradient) */
 #include "elementwise.h"
 
-AGI_CLONES static void abs_k(size_t n, const ag_real *x, ag_real *y)
+AGI_CLONES
+static void abs_k(size_t n, const ag_real *x, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = agi_fabs(x[i]);
 }
 
-AGI_CLONES static void abs_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
+AGI_CLONES
+static void abs_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
                   ag_real *gx, int store)
 {
     (void)unused;

@@ -3,14 +3,16 @@
 #include "internal.h"
 #include "elementwise.h"
 
-AGI_CLONES static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
+AGI_CLONES
+static void add_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
 static void add_forward(ag_opctx *c) { agi_binary_forward(c, add_kernel); }
 
-AGI_CLONES static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void add_d(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     (void)a, (void)b;

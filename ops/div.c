@@ -3,12 +3,14 @@
  * Division by zero gives inf or NaN, as in IEEE arithmetic. */
 #include "elementwise.h"
 
-AGI_CLONES static void div_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
+AGI_CLONES
+static void div_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = a[i] / b[i];
 }
 
-AGI_CLONES static void div_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void div_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     (void)a;
@@ -16,7 +18,8 @@ AGI_CLONES static void div_da(size_t n, const ag_real *gy, const ag_real *a, con
 }
 
 /* (gy * a / b) / b rather than gy * a / (b * b): b * b overflows sooner. */
-AGI_CLONES static void div_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void div_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     AGI_GRAD_LOOP(n, g, store, -(gy[i] * a[i] / b[i] / b[i])); /* x + -y == x - y */

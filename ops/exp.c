@@ -2,7 +2,8 @@
 #include "elementwise.h"
 #include "kernels/vmath.h"
 
-AGI_CLONES static void exp_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+AGI_CLONES
+static void exp_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
                   ag_real *gx, int store)
 {
     (void)unused;

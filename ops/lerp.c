@@ -31,7 +31,8 @@ typedef struct lerp_job {
     int store[3];    /* ... stored on their first write */
 } lerp_job;
 
-AGI_CLONES static void fwd_span(void *ctx, size_t lo, size_t hi)
+AGI_CLONES
+static void fwd_span(void *ctx, size_t lo, size_t hi)
 {
     const lerp_job *j = ctx;
     const ag_real *a = j->a + lo, *b = j->b + lo, *w = j->w + lo;
@@ -39,7 +40,8 @@ AGI_CLONES static void fwd_span(void *ctx, size_t lo, size_t hi)
     for (size_t i = 0; i < hi - lo; i++) y[i] = a[i] + w[i] * (b[i] - a[i]);
 }
 
-AGI_CLONES static void vjp_span(void *ctx, size_t lo, size_t hi)
+AGI_CLONES
+static void vjp_span(void *ctx, size_t lo, size_t hi)
 {
     const lerp_job *j = ctx;
     const ag_real *a = j->a + lo, *b = j->b + lo, *w = j->w + lo, *gy = j->gy + lo;

@@ -6,18 +6,21 @@
  * NaN (as NumPy's maximum does), and no gradient flows through it. */
 #include "elementwise.h"
 
-AGI_CLONES static void maximum_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
+AGI_CLONES
+static void maximum_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = (a[i] >= b[i] || a[i] != a[i]) ? a[i] : b[i];
 }
 
-AGI_CLONES static void maximum_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void maximum_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     AGI_GRAD_LOOP(n, g, store, a[i] > b[i] ? gy[i] : a[i] == b[i] ? gy[i] / 2 : 0);
 }
 
-AGI_CLONES static void maximum_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void maximum_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     maximum_da(n, gy, b, a, g, store);   /* max is symmetric: swap the roles */

@@ -2,19 +2,22 @@
  * VJP: ga += unbroadcast(gy * b),  gb += unbroadcast(gy * a) */
 #include "elementwise.h"
 
-AGI_CLONES static void mul_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
+AGI_CLONES
+static void mul_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
 
-AGI_CLONES static void mul_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void mul_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     (void)a;
     AGI_GRAD_LOOP(n, g, store, gy[i] * b[i]); /* G_a += G_y * b */
 }
 
-AGI_CLONES static void mul_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void mul_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     (void)b;

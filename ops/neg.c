@@ -1,12 +1,14 @@
 /* y = -x     VJP: gx -= gy */
 #include "elementwise.h"
 
-AGI_CLONES static void neg_k(size_t n, const ag_real *x, ag_real *y)
+AGI_CLONES
+static void neg_k(size_t n, const ag_real *x, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = -x[i];
 }
 
-AGI_CLONES static void neg_d(size_t n, const ag_real *gy, const ag_real *unused_x, const ag_real *unused,
+AGI_CLONES
+static void neg_d(size_t n, const ag_real *gy, const ag_real *unused_x, const ag_real *unused,
                   ag_real *gx, int store)
 {
     (void)unused_x, (void)unused;

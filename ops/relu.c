@@ -2,7 +2,8 @@
  * Written x < 0 ? 0 : x so that a NaN input stays NaN. */
 #include "elementwise.h"
 
-AGI_CLONES static void relu_k(size_t n, const ag_real *x, ag_real *y)
+AGI_CLONES
+static void relu_k(size_t n, const ag_real *x, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];
 }
@@ -10,7 +11,8 @@ AGI_CLONES static void relu_k(size_t n, const ag_real *x, ag_real *y)
 /* gy's value is an argument, loaded unconditionally: the select vectorises */
 static inline ag_real relu_grad(ag_real g, ag_real x) { return x > 0 ? g : 0; }
 
-AGI_CLONES static void relu_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
+AGI_CLONES
+static void relu_d(size_t n, const ag_real *gy, const ag_real *x, const ag_real *unused,
                    ag_real *gx, int store)
 {
     (void)unused;

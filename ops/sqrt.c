@@ -2,12 +2,14 @@
  * At x = 0 the derivative is +inf, as the math says. */
 #include "elementwise.h"
 
-AGI_CLONES static void sqrt_k(size_t n, const ag_real *x, ag_real *y)
+AGI_CLONES
+static void sqrt_k(size_t n, const ag_real *x, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = agi_sqrt(x[i]);
 }
 
-AGI_CLONES static void sqrt_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
+AGI_CLONES
+static void sqrt_d(size_t n, const ag_real *gy, const ag_real *y, const ag_real *unused,
                    ag_real *gx, int store)
 {
     (void)unused;

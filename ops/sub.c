@@ -2,19 +2,22 @@
  * VJP: ga += unbroadcast(gy),  gb -= unbroadcast(gy) */
 #include "elementwise.h"
 
-AGI_CLONES static void sub_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
+AGI_CLONES
+static void sub_kernel(size_t n, const ag_real *a, const ag_real *b, ag_real *y)
 {
     for (size_t i = 0; i < n; i++) y[i] = a[i] - b[i];
 }
 
-AGI_CLONES static void sub_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void sub_da(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     (void)a, (void)b;
     AGI_GRAD_LOOP(n, g, store, gy[i]); /* G_a += G_y */
 }
 
-AGI_CLONES static void sub_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
+AGI_CLONES
+static void sub_db(size_t n, const ag_real *gy, const ag_real *a, const ag_real *b, ag_real *g,
                    int store)
 {
     (void)a, (void)b;

@@ -535,7 +535,8 @@ typedef struct bias_args {
     size_t j0, nj;          /* the block of columns */
 } bias_args;
 
-AGI_CLONES static void bias_groups(void *ctx, size_t lo, size_t hi)
+AGI_CLONES
+static void bias_groups(void *ctx, size_t lo, size_t hi)
 {
     const bias_args *a = ctx;
     size_t nj = a->nj;

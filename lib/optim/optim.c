@@ -123,7 +123,8 @@ ag_optim *ag_optim_adam(const ag_paramset *ps, const ag_adam_opts *opts)
 
 /* In ag_real, with the cases split outside the loops, so that they
  * vectorise: this runs over every parameter at every step. */
-AGI_CLONES static void sgd_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_real *buf, size_t n)
+AGI_CLONES
+static void sgd_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_real *buf, size_t n)
 {
     const ag_real lr = (ag_real)o->lr, mu = (ag_real)o->momentum, wd = (ag_real)o->wd;
     if (!buf) {
@@ -145,7 +146,8 @@ AGI_CLONES static void sgd_update(const ag_optim *o, ag_real *p, const ag_real *
     }
 }
 
-AGI_CLONES static void adam_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_real *m, ag_real *v,
+AGI_CLONES
+static void adam_update(const ag_optim *o, ag_real *p, const ag_real *gr, ag_real *m, ag_real *v,
                         size_t n)
 {
     double b1 = o->beta1, b2 = o->beta2, lr = o->lr, eps = o->eps, wd = o->wd;
