@@ -168,6 +168,16 @@ Test(lerp, shared_inputs)
     }
     assert_close(ag_grad(a), ga, 5, 10 * TOL);
     assert_close(ag_grad(w), gw, 5, 10 * TOL);
+    /* the same through a tensor of the tape (its gradient buffer is the
+     * node's, written first here): lerp(x, x, w) with x = 3 a */
+    ag_param_zero_grad(a);
+    ag_param_zero_grad(w);
+    ag_tape_reset(t);
+    ag_tensor *x = ag_mul(t, a, ag_scalar(t, 3));
+    y = ag_sum_all(t, ag_lerp(t, x, x, w));
+    cr_assert_eq(ag_backward(t, y), AG_OK, "%s", ag_tape_errmsg(t));
+    assert_close(ag_grad(a), (double[]){3, 3, 3, 3, 3}, 5, TOL);
+    assert_close(ag_grad(w), (double[]){0, 0, 0, 0, 0}, 5, 0);
     ag_tape_free(t);
     ag_param_free(a);
     ag_param_free(w);
