@@ -61,8 +61,8 @@ AG_API ag_tensor *ag_mul_scalar(ag_tape *t, ag_tensor *x, ag_real s);
 AG_API ag_tensor *ag_rsub_scalar(ag_tape *t, ag_real s, ag_tensor *x);
 /** @} */
 
-/** @name Binary elementwise ops, with broadcasting
- *  Each returns a tensor of the broadcast shape of @p a and @p b, owned by @p t.
+/** @name Binary (and one ternary) elementwise ops, with broadcasting
+ *  Each returns a tensor of the broadcast shape of its inputs, owned by @p t.
  *  @{ */
 /** @brief y = a + b. @return A tensor owned by @p t. */
 AG_API ag_tensor *ag_add(ag_tape *t, ag_tensor *a, ag_tensor *b);
