@@ -145,22 +145,26 @@ Test(lerp, threads_same_bits)
     free(other);
 }
 
+/* Backward from sum(y) on t, after zeroing the gradients of a and w. */
+static void sum_backward(ag_tape *t, ag_tensor *y, ag_tensor *a, ag_tensor *w)
+{
+    ag_param_zero_grad(a);
+    ag_param_zero_grad(w);
+    cr_assert_eq(ag_backward(t, ag_sum_all(t, y)), AG_OK, "%s", ag_tape_errmsg(t));
+}
+
 /* An input that is also another: its gradient is the sum of both roles. */
 Test(lerp, shared_inputs)
 {
     ag_tensor *a = param_rand(AG_SHAPE(5), -2, 2, 61), *w = param_rand(AG_SHAPE(5), 0, 1, 62);
     ag_tape *t = ag_tape_new();
     /* lerp(a, a, w) = a: d/da = 1, d/dw = 0 */
-    ag_tensor *y = ag_sum_all(t, ag_lerp(t, a, a, w));
-    cr_assert_eq(ag_backward(t, y), AG_OK, "%s", ag_tape_errmsg(t));
+    sum_backward(t, ag_lerp(t, a, a, w), a, w);
     assert_close(ag_grad(a), (double[]){1, 1, 1, 1, 1}, 5, TOL);
     assert_close(ag_grad(w), (double[]){0, 0, 0, 0, 0}, 5, 0);
     /* lerp(a, w, a) = a + a (w - a): d/da = 1 + w - 2a, d/dw = a */
-    ag_param_zero_grad(a);
-    ag_param_zero_grad(w);
     ag_tape_reset(t);
-    y = ag_sum_all(t, ag_lerp(t, a, w, a));
-    cr_assert_eq(ag_backward(t, y), AG_OK, "%s", ag_tape_errmsg(t));
+    sum_backward(t, ag_lerp(t, a, w, a), a, w);
     double ga[5], gw[5];
     for (int i = 0; i < 5; i++) {
         ga[i] = 1 + (double)ag_data(w)[i] - 2 * (double)ag_data(a)[i];
@@ -170,12 +174,9 @@ Test(lerp, shared_inputs)
     assert_close(ag_grad(w), gw, 5, 10 * TOL);
     /* the same through a tensor of the tape (its gradient buffer is the
      * node's, written first here): lerp(x, x, w) with x = 3 a */
-    ag_param_zero_grad(a);
-    ag_param_zero_grad(w);
     ag_tape_reset(t);
     ag_tensor *x = ag_mul(t, a, ag_scalar(t, 3));
-    y = ag_sum_all(t, ag_lerp(t, x, x, w));
-    cr_assert_eq(ag_backward(t, y), AG_OK, "%s", ag_tape_errmsg(t));
+    sum_backward(t, ag_lerp(t, x, x, w), a, w);
     assert_close(ag_grad(a), (double[]){3, 3, 3, 3, 3}, 5, TOL);
     assert_close(ag_grad(w), (double[]){0, 0, 0, 0, 0}, 5, 0);
     ag_tape_free(t);
