@@ -378,9 +378,14 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
     mcb = mcb < K->mc ? mcb : K->mc;
     ncb = ncb < K->nc ? ncb : K->nc;
     /* The buffer is laid out for the blocks of the whole of C, so that its
-     * size does not depend on which pieces this thread happened to take. */
+     * size does not depend on which pieces this thread happened to take.
+     * Where C spans more than one block of columns, the packed panels of
+     * op(A) are kept for all of C's rows (retain) and packed only for the
+     * first block of columns: each later block reads them again instead of
+     * packing them again. */
     size_t mcw = round_up(g->m, MR), ncw = round_up(g->n, NR);
-    size_t a_len = round_up(g->kc * (mcw < K->mc ? mcw : K->mc), 64 / sizeof(ag_real));
+    int retain = ncw > K->nc;
+    size_t a_len = round_up(g->kc * (retain || mcw < K->mc ? mcw : K->mc), 64 / sizeof(ag_real));
     /* (with B read in place, only a last partial panel is packed) */
     size_t b_len = g->kc * (g->b_direct ? NR : ncw < K->nc ? ncw : K->nc);
     _Alignas(64) ag_real small[2 * SMALL_LEN]; /* (small products stay on the stack) */
@@ -407,23 +412,26 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
         mcb = MR;
         ncb = NR;
         a_len = round_up(g->kc * MR, 64 / sizeof(ag_real));
+        retain = 0;
     }
     ag_real *bp = ap + a_len;
-    for (size_t jc = j0; jc < j1; jc += ncb) {
-        size_t nc = j1 - jc < ncb ? j1 - jc : ncb;
-        for (size_t t = 0; t < g->batch; t++) {
-            const ag_real *A = g->A + t * g->sa, *B = g->B + t * g->sb, *bias = product_bias(g, t);
-            ag_real *C = g->C + t * g->sc;
-            ag_real beta0 = product_beta(g, t);
-            for (size_t pc = 0; pc < g->k; pc += g->kc) {
-                size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
+    for (size_t t = 0; t < g->batch; t++) {
+        const ag_real *A = g->A + t * g->sa, *B = g->B + t * g->sb, *bias = product_bias(g, t);
+        ag_real *C = g->C + t * g->sc;
+        ag_real beta0 = product_beta(g, t);
+        for (size_t pc = 0; pc < g->k; pc += g->kc) {
+            size_t kc = g->k - pc < g->kc ? g->k - pc : g->kc;
+            for (size_t jc = j0; jc < j1; jc += ncb) {
+                size_t nc = j1 - jc < ncb ? j1 - jc : ncb;
                 /* whole panels before jp read in place, the rest packed */
                 size_t jp = g->b_direct ? jc + nc / NR * NR : jc;
                 if (jp < jc + nc)
                     pack_b(g, B, jp, jc + nc, pc, kc, bp);
                 for (size_t ic = i0; ic < i1; ic += mcb) {
                     size_t mc = i1 - ic < mcb ? i1 - ic : mcb;
-                    pack_a(g, A, ic, ic + mc, pc, kc, ap);
+                    ag_real *a = retain ? ap + (ic - i0) * kc : ap;
+                    if (!retain || jc == j0)
+                        pack_a(g, A, ic, ic + mc, pc, kc, a);
                     for (size_t ir = 0; ir < mc; ir += MR) {
                         size_t mr = mc - ir < MR ? mc - ir : MR;
                         ag_real *c = C + (ic + ir) * g->ldc + jc;
@@ -434,10 +442,10 @@ static void gemm_block(const gemm_args *g, size_t i0, size_t i1, size_t j0, size
                                               : start_block(g, bias, C, ic + ir, ic + ir + mr, j,
                                                             j + nr, beta0);
                             if (jc + jr < jp)
-                                ukr(kc, ap + ir * kc, B + pc * g->ldb + jc + jr, g->ldb, c + jr,
+                                ukr(kc, a + ir * kc, B + pc * g->ldb + jc + jr, g->ldb, c + jr,
                                     g->ldc, mr, nr, g->alpha, beta);
                             else
-                                ukr(kc, ap + ir * kc, bp + (jc + jr - jp) * kc, NR, c + jr,
+                                ukr(kc, a + ir * kc, bp + (jc + jr - jp) * kc, NR, c + jr,
                                     g->ldc, mr, nr, g->alpha, beta);
                         }
                     }
