@@ -267,6 +267,10 @@ AG_API ag_tensor *ag_softmax(ag_tape *t, ag_tensor *x, int axis);
 /**
  * @brief  Log-softmax along @p axis: (x - m) - log(sum(exp(x - m))), m as in
  *         ag_softmax().
+ *
+ * A primitive op (ag_op_log_softmax, `ops/log_softmax.c`): one pass per run
+ * of the axis, sums in double, and the VJP gx = gy - softmax(x) sum(gy).
+ * An empty axis is an error unless x has no elements at all.
  * @param  t     Tape.
  * @param  x     Input.
  * @param  axis  Axis; negative counts from the end.

@@ -296,6 +296,7 @@ AG_API extern const ag_op_def ag_op_neg;        /*!< ag_neg() */
 AG_API extern const ag_op_def ag_op_exp;        /*!< ag_exp() */
 AG_API extern const ag_op_def ag_op_log;        /*!< ag_log() */
 AG_API extern const ag_op_def ag_op_sqrt;       /*!< ag_sqrt() */
+AG_API extern const ag_op_def ag_op_log_softmax; /*!< ag_log_softmax() (declared in nn.h) */
 AG_API extern const ag_op_def ag_op_abs;        /*!< ag_abs() */
 AG_API extern const ag_op_def ag_op_sigmoid;    /*!< ag_sigmoid() */
 AG_API extern const ag_op_def ag_op_relu;       /*!< ag_relu() */

@@ -1,4 +1,5 @@
-/* Activations, dropout, flatten and (log-)softmax, composed from public ops. */
+/* Activations, dropout, flatten and softmax, composed from public ops
+ * (log-softmax is a primitive, ops/log_softmax.c). */
 #include <math.h>
 #include "nnutil.h"
 
@@ -66,14 +67,4 @@ ag_tensor *ag_softmax(ag_tape *t, ag_tensor *x, int axis)
         return err;
     ag_tensor *e = ag_exp(t, shift_by_max(t, x, axis));            /* e = exp(x - m) */
     return ag_div(t, e, ag_sum(t, e, &axis, 1, 1));                 /* e / sum(e) */
-}
-
-ag_tensor *ag_log_softmax(ag_tape *t, ag_tensor *x, int axis)
-{
-    ag_tensor *err = softmax_check(t, "ag_log_softmax", x, axis);
-    if (err)
-        return err;
-    ag_tensor *z = shift_by_max(t, x, axis);                        /* z = x - m */
-    ag_tensor *lse = ag_log(t, ag_sum(t, ag_exp(t, z), &axis, 1, 1));
-    return ag_sub(t, z, lse);                                       /* z - log sum exp z */
 }

@@ -677,6 +677,8 @@ SPEC(z_avgpool, ag_avgpool2d(t, P(2, 0, 4, 4), 2, 0, 0))
 SPEC(z_gap, ag_global_avgpool2d(t, P(0, 2, 4, 4)))
 SPEC(z_softmax, ag_softmax(t, P(0, 3), 1))
 SPEC(z_log_softmax_empty_axis, ag_log_softmax(t, P(3, 0), 1))
+SPEC(z_log_softmax_empty_batch, ag_log_softmax(t, P(0, 3), 1))
+SPEC(z_log_softmax_empty_other, ag_log_softmax(t, P(3, 0), 0))
 SPEC(z_dropout, ag_dropout(t, P(0, 3), 0.5, 1))
 SPEC(z_flatten, ag_flatten(t, P(0, 3, 2)))
 SPEC(z_ce, ag_softmax_cross_entropy(t, P(0, 3), labels2))
@@ -726,7 +728,9 @@ static const zero_entry zeros[] = {
     {"ag_avgpool2d", 0, S(2, 0, 2, 2), z_avgpool},
     {"ag_global_avgpool2d", 0, S(0, 2), z_gap},
     {"ag_softmax", 0, S(0, 3), z_softmax},
-    {"ag_max", 1, S(3, 0), z_log_softmax_empty_axis},
+    {"ag_log_softmax", 1, S(3, 0), z_log_softmax_empty_axis},
+    {"ag_log_softmax", 0, S(0, 3), z_log_softmax_empty_batch},
+    {"ag_log_softmax", 0, S(3, 0), z_log_softmax_empty_other},
     {"ag_dropout", 0, S(0, 3), z_dropout},
     {"ag_flatten", 0, S(0, 6), z_flatten},
     {"ag_softmax_cross_entropy", 1, S(0), z_ce},
