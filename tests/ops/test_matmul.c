@@ -222,6 +222,37 @@ Test(matmul_add, same_bits_across_threads)
     }
 }
 
+/* One tensor as both operands, y = x x^T: its two gradient products (run
+ * side by side on two threads when the operands are apart) go one after
+ * the other into the one buffer. d sum(w y) / dx = (w + w^T) x. */
+Test(matmul, same_tensor_both_operands)
+{
+    ag_tensor *x = param_rand(AG_SHAPE(40, 30), -1, 1, 66);
+    for (int threads = 1; threads <= 2; threads++) {
+        ag_set_threads(threads);
+        ag_tape *t = ag_tape_new();
+        ag_param_zero_grad(x);
+        ag_tensor *y = ag_matmul_t(t, x, x, 0, 1);
+        ag_tensor *w = ag_tensor_new(t, AG_SHAPE(40, 40));
+        fill_uniform(ag_data(w), 1600, -1, 1, 67);
+        cr_assert_eq(ag_backward(t, ag_sum_all(t, ag_mul(t, y, w))), AG_OK, "%s",
+                     ag_tape_errmsg(t));
+        static double want[40 * 30];
+        const ag_real *W = ag_data(w), *X = ag_data(x);
+        for (int i = 0; i < 40; i++)
+            for (int j = 0; j < 30; j++) {
+                double s = 0;
+                for (int k = 0; k < 40; k++)
+                    s += ((double)W[i * 40 + k] + W[k * 40 + i]) * X[k * 30 + j];
+                want[i * 30 + j] = s;
+            }
+        assert_close(ag_grad(x), want, 40 * 30, 100 * TOL);
+        ag_tape_free(t);
+    }
+    ag_set_threads(0);
+    ag_param_free(x);
+}
+
 /* An empty batch: the bias gradient is all zero, not what an earlier
  * backward left in the buffer (the VJP is the first writer of it). */
 Test(matmul_add, empty_batch_zero_bias_gradient)
