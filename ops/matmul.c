@@ -172,8 +172,8 @@ static double gemm_flops(const vjp_gemm *p)
     return 2.0 * (double)p->nb * (double)p->m * (double)p->n * (double)p->k;
 }
 
-/* When both input gradients are products of at most PAIR_MAX_FLOPS, with two
- * or more threads they run side by side, one whole product per thread,
+/* When both input gradients are products of PAIR_MIN_FLOPS to PAIR_MAX_FLOPS,
+ * with two or more threads they run side by side, one whole product per thread,
  * instead of one after the other, each split over the threads. A product
  * inside a parallel region runs on its thread alone, and agi_gemm gives the
  * same bits however a product is split, so the results do not change. Two
@@ -182,6 +182,19 @@ static double gemm_flops(const vjp_gemm *p)
  * 2268-2304, W-MLP 5914-6006 -> 5928-6040 (a time step's dh and dW_hh are
  * 1-4 MFLOP each, W-MLP's second layer's 4.2). */
 #define PAIR_MAX_FLOPS 16e6
+/* Smaller products stay with the caller, which runs them in less time than
+ * a region takes (W-MLP's last layer, 0.16 MFLOP each: the same steps/s with
+ * a floor of 2 MFLOP as without). A worker that takes one allocates its own
+ * packing buffer the first time, which the floor keeps out of tiny models:
+ * a caller that happens to take both in the first step would see that
+ * allocation in a later one. */
+#define PAIR_MIN_FLOPS 0.5e6
+
+static int pair_size(const vjp_gemm *p)
+{
+    double f = gemm_flops(p);
+    return f >= PAIR_MIN_FLOPS && f <= PAIR_MAX_FLOPS;
+}
 
 static void mm_vjp(ag_opctx *c)
 {
@@ -218,8 +231,7 @@ static void mm_vjp(ag_opctx *c)
     }
     /* (the two gradients must be apart: not one tensor, nor two views of
      * one base that overlap) */
-    int pair = np == 2 && ag_get_threads() > 1 && gemm_flops(&p[0]) <= PAIR_MAX_FLOPS &&
-               gemm_flops(&p[1]) <= PAIR_MAX_FLOPS &&
+    int pair = np == 2 && ag_get_threads() > 1 && pair_size(&p[0]) && pair_size(&p[1]) &&
                (p[0].C + a.len <= p[1].C || p[1].C + b.len <= p[0].C);
     if (pair)
         agi_parallel_for(2, 1, pair_task, p);
