@@ -18,6 +18,13 @@ static inline ag_real agi_sqrt(ag_real x) { return AGI_LIBM(sqrt)(x); }
 static inline ag_real agi_pow(ag_real x, ag_real p) { return AGI_LIBM(pow)(x, p); }
 static inline ag_real agi_fabs(ag_real x) { return AGI_LIBM(fabs)(x); }
 
+/* max(v, m) where a NaN in either wins (max, log_softmax); written as a
+ * select on both comparisons (not ||) so that loops of it vectorise. */
+static inline ag_real agi_max_nan(ag_real v, ag_real m)
+{
+    return ((v > m) | (v != v)) ? v : m;
+}
+
 /* Kernels of a broadcasting binary op, on contiguous arrays of n elements
  * (the broadcasting is done by the callers below):
  *   agi_bin_fwd:  y[i] = f(a[i], b[i])

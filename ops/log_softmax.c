@@ -17,16 +17,11 @@
  * of short rows of the last axis, or a piece of a long one. */
 #define BLK 256
 
-static int axis_of(const ag_view *x, int axis)
-{
-    return axis < 0 ? axis + x->ndim : axis;
-}
-
 static int log_softmax_shape(ag_opctx *c, size_t *out, int *nd)
 {
     ag_view x = ag_in(c, 0);
-    int axis = *(const int *)ag_attr(c), a = axis_of(&x, axis);
-    if (a < 0 || a >= x.ndim)
+    int axis = *(const int *)ag_attr(c), a = agi_axis(axis, x.ndim);
+    if (a < 0)
         return ag_op_fail(c, AG_EINVAL, "axis %d out of range for x%s", axis,
                           ag_in_shape_str(c, 0));
     if (x.shape[a] == 0 && agi_prod(x.shape, 0, a) * agi_prod(x.shape, a + 1, x.ndim) > 0)
@@ -35,12 +30,6 @@ static int log_softmax_shape(ag_opctx *c, size_t *out, int *nd)
     for (int d = 0; d < x.ndim; d++) out[d] = x.shape[d];
     *nd = x.ndim;
     return 0;
-}
-
-/* max(v, m) where a NaN in either wins (as ag_max). */
-static inline ag_real pick(ag_real v, ag_real m)
-{
-    return ((v > m) | (v != v)) ? v : m;
 }
 
 typedef struct ls_job {
@@ -64,7 +53,7 @@ static void forward_task(void *ctx, size_t lo, size_t hi)
             ag_real *y = j->y + o * r * inner + i0;
             for (size_t i = 0; i < w; i++) m[i] = x[i], s[i] = 0;
             for (size_t k = 1; k < r; k++)
-                for (size_t i = 0; i < w; i++) m[i] = pick(x[k * inner + i], m[i]);
+                for (size_t i = 0; i < w; i++) m[i] = agi_max_nan(x[k * inner + i], m[i]);
             for (size_t k = 0; k < r; k++) {
                 for (size_t i = 0; i < w; i++) y[k * inner + i] = x[k * inner + i] - m[i];
                 agi_vexp(w, y + k * inner, e);
@@ -117,7 +106,7 @@ static void forward_rows(void *ctx, size_t lo, size_t hi)
         for (size_t q = 0; q < g; q++) {
             const ag_real *xq = x + q * r;
             ag_real m = xq[0];
-            for (size_t k = 1; k < r; k++) m = pick(xq[k], m);
+            for (size_t k = 1; k < r; k++) m = agi_max_nan(xq[k], m);
             for (size_t k = 0; k < r; k++) y[q * r + k] = xq[k] - m;
         }
         agi_vexp(g * r, y, e);
@@ -163,7 +152,7 @@ static void forward_long(void *ctx, size_t lo, size_t hi)
         const ag_real *x = j->x + o * r;
         ag_real *y = j->y + o * r;
         ag_real m = x[0];
-        for (size_t k = 1; k < r; k++) m = pick(x[k], m);
+        for (size_t k = 1; k < r; k++) m = agi_max_nan(x[k], m);
         double s = 0;
         for (size_t k0 = 0; k0 < r; k0 += BLK) {
             size_t w = r - k0 < BLK ? r - k0 : BLK;
@@ -200,7 +189,7 @@ static void vjp_long(void *ctx, size_t lo, size_t hi)
  * AGI_ELEM_SPAN values a piece. */
 static void run(ls_job *j, const ag_view *x, int axis, int vjp)
 {
-    int a = axis_of(x, axis);
+    int a = agi_axis(axis, x->ndim); /* (checked by the shape rule) */
     size_t outer = agi_prod(x->shape, 0, a), inner = agi_prod(x->shape, a + 1, x->ndim);
     j->r = x->shape[a];
     j->inner = inner;

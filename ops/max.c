@@ -18,13 +18,6 @@ static int max_shape(ag_opctx *c, size_t *out, int *nd)
     return 0;
 }
 
-/* max(v, m) where a NaN in either wins; written as a select on both
- * comparisons (not ||) so that loops of it vectorise. */
-static inline ag_real pick(ag_real v, ag_real m)
-{
-    return ((v > m) | (v != v)) ? v : m;
-}
-
 #define LANES 16
 
 /* y (keep shape, stride 0 along reduced dims) = max(y, x) along one run.
@@ -37,7 +30,7 @@ static void max_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
     const ag_real *x = p[1];
     if (s[0] != 0) {
         for (size_t i = 0; i < n; i++)
-            y[i * s[0]] = pick(x[i], y[i * s[0]]);
+            y[i * s[0]] = agi_max_nan(x[i], y[i * s[0]]);
         return;
     }
     ag_real lane[LANES], m = y[0];
@@ -47,12 +40,12 @@ static void max_run(size_t n, ag_real *const *p, const size_t *s, void *ud)
             lane[k] = x[k];
         for (i = LANES; i + LANES <= n; i += LANES)
             for (int k = 0; k < LANES; k++)
-                lane[k] = pick(x[i + k], lane[k]);
+                lane[k] = agi_max_nan(x[i + k], lane[k]);
         for (int k = 0; k < LANES; k++)
-            m = pick(lane[k], m);
+            m = agi_max_nan(lane[k], m);
     }
     for (; i < n; i++)
-        m = pick(x[i], m);
+        m = agi_max_nan(x[i], m);
     y[0] = m;
 }
 
@@ -104,7 +97,7 @@ static void max_block(const ag_real *restrict x, ag_real *restrict y, ag_real *r
     for (size_t o = 0; o < outer; o++, x += r * inner, y += inner, inv += inner) {
         for (size_t i = 0; i < inner; i++) y[i] = x[i];
         for (size_t j = 1; j < r; j++)
-            for (size_t i = 0; i < inner; i++) y[i] = pick(x[j * inner + i], y[i]);
+            for (size_t i = 0; i < inner; i++) y[i] = agi_max_nan(x[j * inner + i], y[i]);
         for (size_t i = 0; i < inner; i++) inv[i] = 0;
         for (size_t j = 0; j < r; j++)
             for (size_t i = 0; i < inner; i++) inv[i] += x[j * inner + i] == y[i];
@@ -155,7 +148,7 @@ static void max_block2(const ag_real *restrict x, ag_real *restrict y, ag_real *
         for (size_t m = 0; m < mid; m++) {
             ag_real v = x[m * r2], n = 0;
             for (size_t a = 0; a < r1; a++)
-                for (size_t b = 0; b < r2; b++) v = pick(x[a * row + m * r2 + b], v);
+                for (size_t b = 0; b < r2; b++) v = agi_max_nan(x[a * row + m * r2 + b], v);
             for (size_t a = 0; a < r1; a++)
                 for (size_t b = 0; b < r2; b++) n += x[a * row + m * r2 + b] == v;
             y[m] = v;
